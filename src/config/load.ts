@@ -1,0 +1,192 @@
+import { readFileSync, accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { BlockList, isIP } from 'node:net';
+import AjvModule, { type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { configSchema } from './schema.js';
+import type { GatewayConfig, SecretRef } from './types.js';
+import { RouteConflictError } from '../routing/router.js';
+import { buildRouters } from '../routing/route-table.js';
+
+/** A config that cannot be used; `issues` are `path: reason` lines. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+const Ajv = AjvModule as unknown as typeof AjvModule.default;
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateSchema = ajv.compile(configSchema);
+
+/** `/routes/3/upstream` → `routes[3].upstream` */
+function jsonPathOf(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^[0-9]+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+function describe(error: ErrorObject): string {
+  const at = jsonPathOf(error.instancePath) || '(root)';
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${at}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+    case 'required':
+      return `${at}: missing field "${(error.params as { missingProperty: string }).missingProperty}"`;
+    case 'enum':
+      return `${at}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${at}: ${error.message ?? error.keyword}`;
+  }
+}
+
+/** Parses YAML text; the result still needs validateConfig. */
+export function parseYaml(text: string, source: string): unknown {
+  // uniqueKeys rejects duplicate keys; the alias cap stops "billion laughs" documents.
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`));
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+/**
+ * Schema, cross-references and files. Returns the config with defaults filled
+ * in and every file path made absolute (relative paths are relative to baseDir).
+ */
+export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
+  const config = structuredClone(input);
+  if (!validateSchema(config)) {
+    // ajv reports each failing branch of if/then and oneOf: keep the leaf messages.
+    const issues = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf').map(describe);
+    throw new ConfigError([...new Set(issues)]);
+  }
+  const cfg = config as GatewayConfig;
+  const issues: string[] = [];
+
+  const unique = (kind: 'listeners' | 'upstreams' | 'routes') => {
+    const seen = new Map<string, number>();
+    cfg[kind].forEach((item, i) => {
+      const first = seen.get(item.name);
+      if (first !== undefined) issues.push(`${kind}[${i}].name: "${item.name}" is already used by ${kind}[${first}]`);
+      else seen.set(item.name, i);
+    });
+    return seen;
+  };
+  const listenerNames = unique('listeners');
+  const upstreamNames = unique('upstreams');
+  unique('routes');
+  const segments = new Set(cfg.listeners.map((l) => l.segment));
+
+  const bound = new Map<string, number>();
+  cfg.listeners.forEach((l, i) => {
+    const key = `${l.host}:${l.port}`;
+    if (l.port !== 0 && bound.has(key)) issues.push(`listeners[${i}].port: ${key} is already used by listeners[${bound.get(key)}]`);
+    bound.set(key, i);
+    l.tls?.certificates.forEach((c, j) => {
+      c.cert = readable(resolve(baseDir, c.cert), `listeners[${i}].tls.certificates[${j}].cert`, issues);
+      c.key = readable(resolve(baseDir, c.key), `listeners[${i}].tls.certificates[${j}].key`, issues);
+      if (c.passphrase && 'file' in c.passphrase) c.passphrase.file = resolve(baseDir, c.passphrase.file);
+      if (c.passphrase) {
+        try {
+          resolveSecret(c.passphrase);
+        } catch (err) {
+          issues.push(`listeners[${i}].tls.certificates[${j}].passphrase: ${(err as Error).message}`);
+        }
+      }
+    });
+    if (l.tls?.clientCa) l.tls.clientCa = readable(resolve(baseDir, l.tls.clientCa), `listeners[${i}].tls.clientCa`, issues);
+  });
+
+  cfg.upstreams.forEach((u, i) => {
+    u.targets.forEach((t, j) => {
+      try {
+        const url = new URL(t.url);
+        if (url.pathname !== '/' || url.search || url.username) throw new Error('no path, query or credentials allowed');
+      } catch (err) {
+        issues.push(`upstreams[${i}].targets[${j}].url: ${(err as Error).message}`);
+      }
+    });
+  });
+
+  cfg.routes.forEach((r, i) => {
+    if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"`);
+    r.listeners?.forEach((n, j) => {
+      if (!listenerNames.has(n)) issues.push(`routes[${i}].listeners[${j}]: unknown listener "${n}"`);
+    });
+    r.segments?.forEach((s, j) => {
+      if (!segments.has(s)) issues.push(`routes[${i}].segments[${j}]: no listener has segment "${s}"`);
+    });
+  });
+
+  cfg.trustedProxies.forEach((p, i) => {
+    try {
+      addCidr(new BlockList(), p);
+    } catch (err) {
+      issues.push(`trustedProxies[${i}]: ${(err as Error).message}`);
+    }
+  });
+
+  if (issues.length === 0) {
+    try {
+      buildRouters(cfg, (r) => r);
+    } catch (err) {
+      if (!(err instanceof RouteConflictError)) throw err;
+      issues.push(`routes: ${err.message}`);
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return cfg;
+}
+
+function readable(path: string, at: string, issues: string[]): string {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    issues.push(`${at}: cannot read file "${path}"`);
+  }
+  return path;
+}
+
+export function loadConfigFile(path: string): GatewayConfig {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${absolute}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`]);
+  }
+  return validateConfig(parseYaml(text, absolute), dirname(absolute));
+}
+
+export function resolveSecret(ref: SecretRef): string {
+  if ('env' in ref) {
+    const value = process.env[ref.env];
+    if (value === undefined || value === '') throw new Error(`environment variable ${ref.env} is not set`);
+    return value;
+  }
+  try {
+    return readFileSync(ref.file, 'utf8').trimEnd();
+  } catch (err) {
+    throw new Error(`cannot read secret file "${ref.file}" (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/** Adds "10.0.0.0/8", "::1/128" or a bare address to a BlockList; throws on anything else. */
+export function addCidr(list: BlockList, spec: string): void {
+  const slash = spec.indexOf('/');
+  const address = slash === -1 ? spec : spec.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) throw new Error(`"${spec}" is not an IP address or CIDR`);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (slash === -1) {
+    list.addAddress(address, type);
+    return;
+  }
+  const bitsText = spec.slice(slash + 1);
+  const bits = Number(bitsText);
+  if (!/^[0-9]{1,3}$/.test(bitsText) || bits > (family === 4 ? 32 : 128)) throw new Error(`"${spec}" has an invalid prefix length`);
+  list.addSubnet(address, bits, type);
+}

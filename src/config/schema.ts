@@ -1,0 +1,158 @@
+import { stageFactories } from '../pipeline/registry.js';
+
+/**
+ * The configuration schema: validated at load (ajv, defaults filled in) and
+ * published as config.schema.json for editors (`npm run schema`).
+ * Cross-references (a route naming an upstream) are checked in validate.ts.
+ */
+const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' };
+const secretRef = {
+  oneOf: [
+    { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } } },
+    { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string', minLength: 1 } } },
+  ],
+};
+const positive = (max: number, dflt: number) => ({ type: 'integer', minimum: 1, maximum: max, default: dflt });
+
+const listener = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'port'],
+  properties: {
+    name,
+    host: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    segment: { ...name, default: 'external' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['certificates'],
+      properties: {
+        certificates: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['cert', 'key'],
+            properties: {
+              cert: { type: 'string', minLength: 1 },
+              key: { type: 'string', minLength: 1 },
+              passphrase: secretRef,
+              serverNames: { type: 'array', items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$' } },
+            },
+          },
+        },
+        clientCa: { type: 'string', minLength: 1 },
+      },
+    },
+  },
+};
+
+const upstream = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'targets'],
+  properties: {
+    name,
+    targets: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: { url: { type: 'string', pattern: '^https?://[^/?#@]+/?$' } },
+      },
+    },
+    pool: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxConnections: positive(100_000, 256),
+        idleTimeoutMs: positive(3_600_000, 30_000),
+        maxRequestsPerConnection: positive(10_000_000, 10_000),
+        maxQueued: positive(1_000_000, 1024),
+      },
+    },
+    timeouts: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        connectMs: positive(600_000, 5_000),
+        firstByteMs: positive(3_600_000, 30_000),
+        idleMs: positive(3_600_000, 60_000),
+        totalMs: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 0 },
+      },
+    },
+  },
+};
+
+const method = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$" };
+
+const route = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'match', 'upstream'],
+  properties: {
+    name,
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        host: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$' },
+        path: { type: 'string', pattern: '^/' },
+        methods: { type: 'array', minItems: 1, items: method },
+      },
+    },
+    upstream: name,
+    public: { type: 'boolean', default: false },
+    listeners: { type: 'array', minItems: 1, items: name },
+    segments: { type: 'array', minItems: 1, items: name },
+    maxBodyBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 10 * 1024 * 1024 },
+    preserveHost: { type: 'boolean', default: false },
+    path: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        allowSemicolon: { type: 'boolean', default: false },
+        allowEncodedSlash: { type: 'boolean', default: false },
+      },
+    },
+    stages: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { enum: stageFactories.map((f) => f.type) } },
+        allOf: stageFactories.map((f) => ({ if: { properties: { type: { const: f.type } } }, then: f.schema })),
+      },
+    },
+  },
+};
+
+export const configSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://ztgate.dev/config.schema.json',
+  title: 'ztgate gateway configuration',
+  type: 'object',
+  additionalProperties: false,
+  required: ['listeners', 'upstreams', 'routes'],
+  properties: {
+    listeners: { type: 'array', minItems: 1, items: listener },
+    upstreams: { type: 'array', minItems: 1, items: upstream },
+    routes: { type: 'array', items: route },
+    trustedProxies: { type: 'array', default: [], items: { type: 'string', minLength: 2 } },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { maxUrlBytes: { type: 'integer', minimum: 64, maximum: 65_536, default: 8192 } },
+    },
+  },
+} as const;

@@ -1,0 +1,78 @@
+/** The configuration as written in YAML, after schema validation (see schema.ts). */
+
+/** A secret is never required inline: it comes from the environment or a file. */
+export type SecretRef = { env: string } | { file: string };
+
+export interface TlsCertificateConfig {
+  cert: string;
+  key: string;
+  passphrase?: SecretRef;
+  /** SNI names served with this certificate; the first certificate is also the default. */
+  serverNames?: string[];
+}
+
+export interface ListenerConfig {
+  name: string;
+  host: string;
+  port: number;
+  /** Network segment tag (external, internal, ...) that route policies refer to. */
+  segment: string;
+  tls?: {
+    certificates: TlsCertificateConfig[];
+    /** CA bundle that client certificates are verified against (mTLS). */
+    clientCa?: string;
+  };
+}
+
+export interface PoolConfig {
+  maxConnections: number;
+  idleTimeoutMs: number;
+  maxRequestsPerConnection: number;
+  /** Requests waiting for a connection beyond this are answered 503. */
+  maxQueued: number;
+}
+
+export interface TimeoutConfig {
+  connectMs: number;
+  firstByteMs: number;
+  idleMs: number;
+  /** 0: no total limit (long downloads are bounded by idleMs instead). */
+  totalMs: number;
+}
+
+export interface UpstreamConfig {
+  name: string;
+  targets: { url: string }[];
+  pool: PoolConfig;
+  timeouts: TimeoutConfig;
+}
+
+export interface StageConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+export interface RouteConfig {
+  name: string;
+  match: { host?: string; path: string; methods?: string[] };
+  upstream: string;
+  /** Routes are closed by default; identity policies arrive with the identity stage. */
+  public?: boolean;
+  /** Listener names this route is reachable from; default: every listener. */
+  listeners?: string[];
+  /** Listener segments this route is reachable from; default: every segment. */
+  segments?: string[];
+  maxBodyBytes: number;
+  preserveHost: boolean;
+  path: { allowSemicolon: boolean; allowEncodedSlash: boolean };
+  stages: StageConfig[];
+}
+
+export interface GatewayConfig {
+  listeners: ListenerConfig[];
+  upstreams: UpstreamConfig[];
+  routes: RouteConfig[];
+  /** Peers whose X-Forwarded-* / Forwarded headers are believed (CIDRs or addresses). */
+  trustedProxies: string[];
+  limits: { maxUrlBytes: number };
+}

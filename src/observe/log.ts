@@ -1,0 +1,37 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * pino on an asynchronous destination: a log line never blocks the event loop.
+ * Headers that carry credentials are redacted wherever they appear in a line.
+ */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  const logger = pino(
+    {
+      level,
+      base: { pid: process.pid, ...bindings },
+      redact: {
+        paths: [
+          'headers.authorization',
+          'headers.cookie',
+          'headers["set-cookie"]',
+          'headers["x-api-key"]',
+          'headers["proxy-authorization"]',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+  // Flush what is buffered when the process exits normally.
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      /* destination not ready: nothing to flush */
+    }
+  });
+  return logger;
+}

@@ -1,0 +1,486 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { Errors, GatewayError, type GatewayErrorKind } from '../errors.js';
+import type { Logger } from '../observe/log.js';
+import type { RequestContext, ResponseContext, StageReply } from '../pipeline/stage.js';
+import { HeaderList } from '../pipeline/headers.js';
+import type { ExchangeHandler, UpstreamConnection } from '../upstream/connection.js';
+import type { TargetPool, Waiter } from '../upstream/pool.js';
+import type { ResponseHead } from '../upstream/response-parser.js';
+import { buildRequestHead, connectionTokens, DROP_RESPONSE, type BodyFraming } from './forward-headers.js';
+import { statusLine, writeProblem } from '../server/respond.js';
+import type { BlockList } from 'node:net';
+
+/** Buffered upload bytes before the client is paused while no upstream socket is ready. */
+const MAX_BUFFERED_UPLOAD = 256 * 1024;
+/** Largest response a buffering (needsResponseBody) stage may hold. */
+const MAX_BUFFERED_RESPONSE = 16 * 1024 * 1024;
+
+export interface ExchangeHost {
+  readonly log: Logger;
+  readonly trustedProxies: BlockList | null;
+  /** Called exactly once, when the client side is finished (answered or gone). */
+  done(exchange: Exchange): void;
+}
+
+const enum Out {
+  /** Nothing written to the client yet. */
+  None,
+  /** Head written, body streaming with a known length (tryEnd). */
+  Length,
+  /** Head written, body streaming chunked (write). */
+  Chunked,
+  /** Collecting the whole response for buffering stages. */
+  Buffering,
+  /** Head-only response stages are running; body chunks wait. */
+  Holding,
+  /** Client side finished. */
+  Done,
+}
+
+/**
+ * One client request carried to an upstream and its answer carried back,
+ * streaming both ways with backpressure: uWS onData into the upstream socket
+ * (pausing the client when the socket is full), upstream data out with
+ * tryEnd/write (pausing the socket until uWS is writable again).
+ */
+export class Exchange implements ExchangeHandler {
+  aborted = false;
+  private out = Out.None;
+  private conn: UpstreamConnection | null = null;
+  private pool: TargetPool | null = null;
+  private waiter: Waiter | undefined;
+  private replayed = false;
+  private totalTimer: NodeJS.Timeout | null = null;
+
+  // Upload state.
+  private readonly framing: BodyFraming;
+  private uploadChunks: Buffer[] = [];
+  private uploadBuffered = 0;
+  private uploadReceived = 0;
+  private uploadDone: boolean;
+  private streamingUpload = false;
+  private clientPaused = false;
+  private collecting: (() => void) | null = null;
+
+  // Download state.
+  private responseTotal = 0;
+  private pending: Buffer | null = null;
+  private pendingOffset = 0;
+  private upstreamPaused = false;
+  private responseChunks: Buffer[] | null = null;
+  private responseBytes = 0;
+  private responseCtx: ResponseContext | null = null;
+  private head: ResponseHead | null = null;
+  private completedWhileHolding = false;
+  status = 0;
+
+  constructor(
+    private readonly res: HttpResponse,
+    readonly ctx: RequestContext,
+    private readonly host: ExchangeHost,
+    /** Content-Length of the upload, 'chunked', or 0 when there is none. */
+    framing: BodyFraming,
+  ) {
+    this.framing = framing;
+    this.uploadDone = framing === 0;
+  }
+
+  // ---- client upload (uWS onData, registered synchronously by the handler) ----
+
+  onClientData(chunk: ArrayBuffer, isLast: boolean): void {
+    if (this.out === Out.Done) return;
+    if (chunk.byteLength > 0) {
+      this.uploadReceived += chunk.byteLength;
+      if (this.uploadReceived > this.ctx.route.maxBodyBytes) {
+        this.fail(new GatewayError(Errors.BODY_TOO_LARGE, `body over ${this.ctx.route.maxBodyBytes} bytes while streaming`), true);
+        return;
+      }
+      // uWS neuters the ArrayBuffer when this callback returns: copy.
+      const copy = Buffer.copyBytesFrom(new Uint8Array(chunk));
+      if (this.streamingUpload && this.conn) {
+        if (!this.writeUpload(this.conn, copy)) this.pauseClient();
+      } else {
+        this.uploadChunks.push(copy);
+        this.uploadBuffered += copy.length;
+        // Collecting for a stage is bounded by maxBodyBytes; otherwise hold little.
+        if (!this.collecting && this.uploadBuffered > MAX_BUFFERED_UPLOAD) this.pauseClient();
+      }
+    }
+    if (isLast) {
+      this.uploadDone = true;
+      if (this.streamingUpload && this.conn) this.conn.endBody(this.framing === 'chunked' ? '0\r\n\r\n' : undefined);
+      const collecting = this.collecting;
+      this.collecting = null;
+      collecting?.();
+    }
+  }
+
+  /** Resolves when the whole upload is in memory (stages that declared needsRequestBody). */
+  collectBody(): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        const body = this.uploadChunks.length === 1 ? this.uploadChunks[0] : Buffer.concat(this.uploadChunks, this.uploadBuffered);
+        this.uploadChunks = [body];
+        resolve(body);
+      };
+      if (this.uploadDone) finish();
+      else this.collecting = finish;
+    });
+  }
+
+  private writeUpload(conn: UpstreamConnection, chunk: Buffer): boolean {
+    if (this.framing !== 'chunked') return conn.writeBody(chunk);
+    conn.socket.cork();
+    conn.writeBody(`${chunk.length.toString(16)}\r\n`);
+    conn.writeBody(chunk);
+    const ok = conn.writeBody('\r\n');
+    process.nextTick(uncork, conn);
+    return ok;
+  }
+
+  private pauseClient(): void {
+    if (!this.clientPaused) {
+      this.clientPaused = true;
+      this.res.pause();
+    }
+  }
+
+  onDrain(): void {
+    if (this.clientPaused && this.out !== Out.Done && !this.aborted) {
+      this.clientPaused = false;
+      this.res.resume();
+    }
+  }
+
+  // ---- upstream side ----
+
+  /** After the request stages passed: find a connection and send. */
+  forward(): void {
+    const route = this.ctx.route;
+    const totalMs = route.upstream.timeouts.totalMs;
+    if (totalMs > 0) {
+      this.totalTimer = setTimeout(() => this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, `total timeout ${totalMs} ms`), false), totalMs);
+    }
+    const pool = route.upstream.pick();
+    this.pool = pool;
+    this.waiter = pool.acquire((conn) => this.onConnection(conn));
+  }
+
+  private onConnection(conn: UpstreamConnection | null): void {
+    this.waiter = undefined;
+    if (this.out === Out.Done) {
+      if (conn) conn.abandon();
+      return;
+    }
+    if (!conn) {
+      this.fail(new GatewayError(Errors.UPSTREAM_UNAVAILABLE, `no connection to ${this.pool!.target.url} (pool full or retired)`), false);
+      return;
+    }
+    this.send(conn);
+  }
+
+  private send(conn: UpstreamConnection): void {
+    this.conn = conn;
+    const ctx = this.ctx;
+    // A body a stage holds (ctx.body) is sent with its final length.
+    const framing: BodyFraming = ctx.body !== null ? ctx.body.length : this.framing;
+    const head = buildRequestHead(ctx, conn.target, framing, this.host.trustedProxies);
+    conn.dispatch(this, head, ctx.method === 'HEAD', framing !== 0);
+    if (framing === 0) return;
+    if (ctx.body !== null) {
+      conn.writeBody(ctx.body);
+      conn.endBody();
+      return;
+    }
+    for (const chunk of this.uploadChunks) this.writeUpload(conn, chunk);
+    this.uploadChunks = [];
+    this.uploadBuffered = 0;
+    if (this.uploadDone) {
+      conn.endBody(this.framing === 'chunked' ? '0\r\n\r\n' : undefined);
+    } else {
+      this.streamingUpload = true;
+      this.onDrain();
+    }
+  }
+
+  batch(fn: () => void): void {
+    if (this.out === Out.Done) fn();
+    else this.res.cork(fn);
+  }
+
+  onHead(head: ResponseHead, hasBody: boolean): void {
+    if (this.out === Out.Done) return;
+    this.head = head;
+    this.status = head.statusCode;
+    const headers = new HeaderList(filterResponseHeaders(head.headers));
+    const stages = this.ctx.route.responseStages;
+    if (stages.length === 0) {
+      this.writeHead(head.statusCode, head.statusMessage, headers, hasBody, head.contentLength);
+      return;
+    }
+    this.responseCtx = { status: head.statusCode, headers, body: null };
+    if (this.ctx.route.needsResponseBody && hasBody) {
+      this.out = Out.Buffering;
+      this.responseChunks = [];
+      return;
+    }
+    // Head-only stages: hold the body (the socket is paused) until they are done.
+    this.out = Out.Holding;
+    this.responseChunks = [];
+    this.conn?.pause();
+    void this.runResponseStages().then(
+      () => {
+        if (this.out !== Out.Holding) return;
+        const rc = this.responseCtx!;
+        const held = this.responseChunks!;
+        this.responseChunks = null;
+        this.res.cork(() => {
+          this.out = Out.None;
+          this.writeHead(rc.status, head.statusMessage, rc.headers, hasBody, head.contentLength);
+          for (const chunk of held) this.onBody(chunk);
+          if (this.completedWhileHolding) this.onComplete();
+        });
+        this.conn?.resume();
+      },
+      (err) => this.stageFailed(err),
+    );
+  }
+
+  private async runResponseStages(): Promise<void> {
+    for (const stage of this.ctx.route.responseStages) {
+      const pending = stage.onResponse!(this.ctx, this.responseCtx!);
+      if (pending) await pending;
+      if (this.out === Out.Done) return;
+    }
+  }
+
+  private writeHead(status: number, message: string, headers: HeaderList, hasBody: boolean, contentLength: number): void {
+    const res = this.res;
+    res.writeStatus(statusLine(status, message));
+    const raw = headers.raw;
+    for (let i = 0; i < raw.length; i += 2) res.writeHeader(raw[i], raw[i + 1]);
+    res.writeHeader('x-request-id', this.ctx.id);
+    if (!hasBody) {
+      // HEAD keeps the length the upstream announced; 204/304 have none.
+      if (contentLength >= 0 && this.ctx.method === 'HEAD') res.endWithoutBody(contentLength);
+      else res.endWithoutBody();
+      this.finishClient();
+      return;
+    }
+    if (contentLength >= 0) {
+      this.out = Out.Length;
+      this.responseTotal = contentLength;
+      if (contentLength === 0) {
+        res.end();
+        this.finishClient();
+      }
+    } else {
+      this.out = Out.Chunked;
+    }
+  }
+
+  onBody(chunk: Buffer): void {
+    switch (this.out) {
+      case Out.Length: {
+        const res = this.res;
+        const offset = res.getWriteOffset();
+        const [ok, done] = res.tryEnd(chunk, this.responseTotal);
+        if (done) this.finishClient();
+        else if (!ok) this.waitWritable(chunk, offset);
+        return;
+      }
+      case Out.Chunked:
+        if (!this.res.write(chunk)) this.waitWritable(null, 0);
+        return;
+      case Out.Holding:
+        this.responseChunks!.push(chunk);
+        return;
+      case Out.Buffering:
+        this.responseBytes += chunk.length;
+        if (this.responseBytes > MAX_BUFFERED_RESPONSE) {
+          this.fail(new GatewayError(Errors.UPSTREAM_BAD_RESPONSE, `response over ${MAX_BUFFERED_RESPONSE} bytes for a buffering stage`), false);
+          return;
+        }
+        this.responseChunks!.push(chunk);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Client socket full: stop reading the upstream until uWS can take more. */
+  private waitWritable(chunk: Buffer | null, offset: number): void {
+    this.pending = chunk;
+    this.pendingOffset = offset;
+    if (!this.upstreamPaused) {
+      this.upstreamPaused = true;
+      this.conn?.pause();
+    }
+    this.res.onWritable((newOffset) => {
+      if (this.out === Out.Done) return true;
+      const pending = this.pending;
+      if (pending) {
+        const [ok, done] = this.res.tryEnd(pending.subarray(newOffset - this.pendingOffset), this.responseTotal);
+        if (done) {
+          this.finishClient();
+          return true;
+        }
+        if (!ok) return false;
+        this.pending = null;
+      }
+      this.upstreamPaused = false;
+      this.conn?.resume();
+      return true;
+    });
+  }
+
+  onComplete(): void {
+    this.conn = null; // the connection went back to its pool (or closed)
+    switch (this.out) {
+      case Out.Holding:
+        this.completedWhileHolding = true;
+        return;
+      case Out.Chunked:
+        this.res.end();
+        this.finishClient();
+        return;
+      case Out.Buffering:
+        void this.completeBuffered();
+        return;
+      default:
+        return; // Length mode finished through tryEnd; bodiless answers already ended
+    }
+  }
+
+  private async completeBuffered(): Promise<void> {
+    const rc = this.responseCtx!;
+    rc.body = Buffer.concat(this.responseChunks!, this.responseBytes);
+    this.responseChunks = null;
+    try {
+      await this.runResponseStages();
+    } catch (err) {
+      this.stageFailed(err);
+      return;
+    }
+    if (this.out === Out.Done) return;
+    const body = rc.body ?? Buffer.alloc(0);
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(rc.status, this.head!.statusMessage));
+      const raw = rc.headers.raw;
+      for (let i = 0; i < raw.length; i += 2) this.res.writeHeader(raw[i], raw[i + 1]);
+      this.res.writeHeader('x-request-id', this.ctx.id);
+      this.out = Out.Length;
+      this.responseTotal = body.length;
+      const [ok, done] = this.res.tryEnd(body, body.length);
+      if (done) this.finishClient();
+      else if (!ok) this.waitWritable(body, 0);
+    });
+  }
+
+  onError(error: GatewayError, replayable: boolean): void {
+    this.conn = null;
+    // The upstream closed a pooled socket we reused: send once more on a fresh one, if the body is at hand.
+    if (replayable && !this.replayed && this.out === Out.None && (this.framing === 0 || this.ctx.body !== null)) {
+      const fresh = this.pool?.acquireFresh();
+      if (fresh) {
+        this.replayed = true;
+        this.send(fresh);
+        return;
+      }
+    }
+    this.fail(error, false);
+  }
+
+  private stageFailed(err: unknown): void {
+    this.host.log.error({ reqId: this.ctx.id, route: this.ctx.route.name, err }, 'response stage threw');
+    this.fail(new GatewayError(Errors.INTERNAL, 'response stage threw'), false);
+  }
+
+  // ---- endings ----
+
+  /** Answers with a stage's reply (identity, limits...). */
+  reply(reply: StageReply): void {
+    this.answerError(reply.error, reply.reason, { headers: reply.headers, extra: reply.extra });
+  }
+
+  /** Ends the exchange with an error: a problem answer if nothing was sent yet, else a cut connection. */
+  fail(error: GatewayError, closeClient: boolean): void {
+    if (this.out === Out.Done) return;
+    this.releaseUpstream();
+    if (this.out === Out.None || this.out === Out.Buffering || this.out === Out.Holding) {
+      this.answerError(error.kind, error.reason, { close: closeClient || !this.uploadDone });
+      return;
+    }
+    // Part of the response already left: cutting the connection is the only honest signal.
+    this.host.log.warn({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason }, 'response cut short');
+    this.out = Out.Done;
+    if (!this.aborted) this.res.close();
+    this.finish();
+  }
+
+  private answerError(kind: GatewayErrorKind, reason: string, options: { headers?: [string, string][]; extra?: Record<string, unknown>; close?: boolean }): void {
+    if (this.out === Out.Done) return;
+    const level = kind.status >= 500 ? 'warn' : 'info';
+    this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason }, kind.title);
+    this.status = kind.status;
+    this.releaseUpstream();
+    if (!this.aborted) {
+      this.res.cork(() => writeProblem(this.res, kind, this.ctx.id, { ...options, close: options.close || !this.uploadDone }));
+    }
+    this.out = Out.Done;
+    this.finish();
+  }
+
+  /** The client went away (uWS onAborted): free the upstream side. */
+  onAborted(): void {
+    this.aborted = true;
+    if (this.out === Out.Done) return;
+    this.out = Out.Done;
+    this.releaseUpstream();
+    this.finish();
+  }
+
+  private releaseUpstream(): void {
+    if (this.waiter) {
+      this.pool!.cancel(this.waiter);
+      this.waiter = undefined;
+    }
+    // A connection mid-exchange cannot be reused: its framing is unknown now.
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abandon();
+  }
+
+  private finishClient(): void {
+    if (this.out === Out.Done) return;
+    this.out = Out.Done;
+    // If the upload is still streaming (upstream answered early), the connection cannot be reused.
+    if (!this.uploadDone) this.releaseUpstream();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.totalTimer) {
+      clearTimeout(this.totalTimer);
+      this.totalTimer = null;
+    }
+    this.host.done(this);
+  }
+}
+
+function uncork(conn: UpstreamConnection): void {
+  conn.socket.uncork();
+}
+
+/** The upstream's end-to-end headers, without hop-by-hop ones and those uWS writes itself. */
+function filterResponseHeaders(raw: string[]): string[] {
+  let listed: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'connection') listed = connectionTokens(raw[i + 1]);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (DROP_RESPONSE.has(name) || (listed !== null && listed.has(name))) continue;
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}

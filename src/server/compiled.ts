@@ -1,0 +1,107 @@
+import { BlockList } from 'node:net';
+import type { GatewayConfig, ListenerConfig, RouteConfig } from '../config/types.js';
+import { addCidr } from '../config/load.js';
+import type { Router } from '../routing/router.js';
+import { buildRouters } from '../routing/route-table.js';
+import { stageFactoryByType, stageFactories } from '../pipeline/registry.js';
+import type { Stage } from '../pipeline/stage.js';
+import { Upstream } from '../upstream/upstream.js';
+import type { NormalizeOptions } from '../routing/normalize-path.js';
+
+/** What a request knows of the listener it arrived on. */
+export interface ListenerInfo {
+  readonly name: string;
+  readonly segment: string;
+  readonly scheme: 'http' | 'https';
+}
+
+export interface CompiledRoute {
+  readonly name: string;
+  readonly config: RouteConfig;
+  readonly upstream: Upstream;
+  readonly stages: readonly Stage[];
+  /** Hooks pre-filtered so the hot path does not test every stage. */
+  readonly requestStages: readonly Stage[];
+  readonly responseStages: readonly Stage[];
+  readonly needsRequestBody: boolean;
+  readonly needsResponseBody: boolean;
+  readonly maxBodyBytes: number;
+  readonly preserveHost: boolean;
+  readonly pathOptions: NormalizeOptions;
+}
+
+/**
+ * A loaded config turned into immutable route tables, stage instances and
+ * upstream pools. A reload builds a new one and swaps one reference; requests
+ * in flight keep the generation they started with.
+ */
+export class CompiledConfig {
+  /** One route table per listener name. */
+  readonly routers: ReadonlyMap<string, Router<CompiledRoute>>;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly trustedProxies: BlockList | null;
+  readonly maxUrlBytes: number;
+  /**
+   * Path rules loose enough for every route, used to find the route; the
+   * route's own rules are then applied. Shared with routes that use the
+   * same rules, so the common case (all default) normalizes once.
+   */
+  readonly loosestPathOptions: NormalizeOptions;
+
+  constructor(readonly source: GatewayConfig) {
+    const upstreams = new Map<string, Upstream>();
+    for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
+    this.upstreams = upstreams;
+    const strict: NormalizeOptions = { allowSemicolon: false, allowEncodedSlash: false };
+    const loosest: NormalizeOptions = {
+      allowSemicolon: source.routes.some((r) => r.path.allowSemicolon),
+      allowEncodedSlash: source.routes.some((r) => r.path.allowEncodedSlash),
+    };
+    const shared = [strict, loosest];
+    // Identical options share one object so the handler compares references.
+    const pathOptionsOf = (r: RouteConfig) =>
+      shared.find((o) => o.allowSemicolon === r.path.allowSemicolon && o.allowEncodedSlash === r.path.allowEncodedSlash) ??
+      { allowSemicolon: r.path.allowSemicolon, allowEncodedSlash: r.path.allowEncodedSlash };
+    this.loosestPathOptions = loosest.allowSemicolon || loosest.allowEncodedSlash ? loosest : strict;
+    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r)));
+    if (source.trustedProxies.length > 0) {
+      const list = new BlockList();
+      for (const p of source.trustedProxies) addCidr(list, p);
+      this.trustedProxies = list;
+    } else {
+      this.trustedProxies = null;
+    }
+    this.maxUrlBytes = source.limits.maxUrlBytes;
+  }
+
+  /** Closes idle upstream connections now, busy ones when their request ends. */
+  retire(): void {
+    for (const u of this.upstreams.values()) u.retire();
+  }
+}
+
+function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOptions: NormalizeOptions): CompiledRoute {
+  // Stages run in the registry's fixed order (identity before limits before
+  // inspection...), whatever order the config lists them in.
+  const rank = (type: string) => stageFactories.findIndex((f) => f.type === type);
+  const stages = [...r.stages]
+    .sort((a, b) => rank(a.type) - rank(b.type))
+    .map((s) => stageFactoryByType.get(s.type)!.compile(s));
+  return {
+    name: r.name,
+    config: r,
+    upstream: upstreams.get(r.upstream)!,
+    stages,
+    requestStages: stages.filter((s) => s.onRequest),
+    responseStages: stages.filter((s) => s.onResponse),
+    needsRequestBody: stages.some((s) => s.needsRequestBody),
+    needsResponseBody: stages.some((s) => s.needsResponseBody),
+    maxBodyBytes: r.maxBodyBytes,
+    preserveHost: r.preserveHost,
+    pathOptions,
+  };
+}
+
+export function listenerInfo(l: ListenerConfig): ListenerInfo {
+  return { name: l.name, segment: l.segment, scheme: l.tls ? 'https' : 'http' };
+}

@@ -1,0 +1,71 @@
+import { readTuning } from '../config/env.js';
+import { createLogger } from '../observe/log.js';
+import { Gateway } from './gateway.js';
+import type { ToGateway, ToSupervisor } from './messages.js';
+
+/**
+ * Entry of a gateway process (forked by the supervisor). It waits for its
+ * config over IPC, listens, and drains on SIGTERM or when the supervisor says
+ * so or goes away.
+ */
+const tuning = readTuning();
+const log = createLogger(tuning.logLevel, { role: 'gateway' });
+let gateway: Gateway | null = null;
+let stopping = false;
+
+function send(message: ToSupervisor): void {
+  if (process.connected) process.send!(message);
+}
+
+async function stop(why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const left = gateway ? await gateway.drain(tuning.drainMs) : 0;
+  log.info({ why, abandoned: left }, left === 0 ? 'drained, exiting' : 'drain deadline passed, exiting');
+  // Let pino's asynchronous destination flush before leaving.
+  setTimeout(() => process.exit(0), 50).unref();
+}
+
+process.on('message', (message: ToGateway) => {
+  switch (message.type) {
+    case 'start':
+      if (gateway) return;
+      try {
+        gateway = new Gateway(log, message.config);
+      } catch (err) {
+        send({ type: 'fatal', message: (err as Error).message });
+        process.exit(1);
+      }
+      gateway.listen().then(
+        (urls) => send({ type: 'listening', urls }),
+        (err: Error) => {
+          send({ type: 'fatal', message: err.message });
+          log.fatal({ err }, 'cannot listen');
+          setTimeout(() => process.exit(1), 50);
+        },
+      );
+      return;
+    case 'reload':
+      try {
+        const { listenersChanged } = gateway!.reload(message.config);
+        send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged });
+      } catch (err) {
+        send({ type: 'reloaded', generation: message.generation, ok: false, error: (err as Error).message });
+      }
+      return;
+    case 'drain':
+      void stop('supervisor asked');
+      return;
+  }
+});
+
+process.on('SIGTERM', () => void stop('SIGTERM'));
+send({ type: 'ready' });
+// Ctrl-C reaches the whole process group: the supervisor coordinates the stop.
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+process.on('disconnect', () => void stop('supervisor went away'));
+process.on('uncaughtException', (err) => {
+  log.fatal({ err }, 'uncaught exception; exiting (the supervisor restarts this process)');
+  setTimeout(() => process.exit(70), 50);
+});

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { Errors, GatewayError, type GatewayErrorKind } from '../errors.js';
+import type { Logger } from '../observe/log.js';
+import { HeaderList } from '../pipeline/headers.js';
+import type { RequestContext, StageResult } from '../pipeline/stage.js';
+import { normalizePath } from '../routing/normalize-path.js';
+import { clientAddressOf } from '../proxy/forward-headers.js';
+import { Exchange, type ExchangeHost } from '../proxy/exchange.js';
+import type { BodyFraming } from '../proxy/forward-headers.js';
+import type { CompiledConfig, CompiledRoute, ListenerInfo } from './compiled.js';
+import { writeProblem } from './respond.js';
+
+/** What the handler needs of its process. */
+export interface HandlerHost {
+  readonly log: Logger;
+  /** The config generation new requests use; swapped on reload. */
+  current(): CompiledConfig;
+  readonly draining: boolean;
+  track(exchange: Exchange): void;
+  untrack(exchange: Exchange): void;
+}
+
+const textDecoder = new TextDecoder();
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+
+/**
+ * The uWS route handler for one listener. Everything is read from the uWS
+ * request before anything asynchronous happens (uWS frees it on return), the
+ * abort handler is attached at once, and onData is registered synchronously.
+ */
+export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    const startedAt = performance.now();
+    const method = req.getCaseSensitiveMethod();
+    const url = req.getUrl();
+    const query = req.getQuery() ?? '';
+    const raw: string[] = [];
+    let contentLengths = 0;
+    let contentLength = '';
+    let transferEncoding: string | undefined;
+    let teCount = 0;
+    let hostCount = 0;
+    let xff: string | undefined;
+    let requestId: string | undefined;
+    req.forEach((name, value) => {
+      raw.push(name, value);
+      switch (name) {
+        case 'content-length':
+          contentLengths++;
+          contentLength = value;
+          break;
+        case 'transfer-encoding':
+          teCount++;
+          transferEncoding = value;
+          break;
+        case 'host':
+          hostCount++;
+          break;
+        case 'x-forwarded-for':
+          xff = xff === undefined ? value : `${xff}, ${value}`;
+          break;
+        case 'x-request-id':
+          requestId = value;
+          break;
+      }
+    });
+    const peer = textDecoder.decode(res.getRemoteAddressAsText());
+    const id = requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : randomUUID();
+    const config = host.current();
+
+    // Requests refused before a route is known are answered here, in the handler (uWS corks it).
+    const refuse = (kind: GatewayErrorKind, reason: string, headers?: [string, string][]) => {
+      host.log.info({ reqId: id, listener: listener.name, peer, status: kind.status, code: kind.code, reason }, kind.title);
+      // Close when a body may follow that we will not read.
+      writeProblem(res, kind, id, { headers, close: contentLengths > 0 || teCount > 0 || host.draining });
+    };
+
+    if (host.draining) return refuse(Errors.SHUTTING_DOWN, 'draining');
+    if (url.length + query.length > config.maxUrlBytes) return refuse(Errors.URI_TOO_LONG, `url of ${url.length + query.length} bytes`);
+    if (!METHOD.test(method)) return refuse(Errors.BAD_REQUEST, 'invalid method token');
+    if (hostCount !== 1) return refuse(Errors.BAD_HEADER, `${hostCount} Host headers`);
+
+    // Framing must be unambiguous before anything is forwarded (RFC 9112 §6.3).
+    let framing: BodyFraming = 0;
+    if (teCount > 0) {
+      if (contentLengths > 0) return refuse(Errors.BAD_FRAMING, 'both Transfer-Encoding and Content-Length');
+      if (teCount > 1 || transferEncoding!.trim().toLowerCase() !== 'chunked') {
+        return refuse(Errors.BAD_FRAMING, `unsupported Transfer-Encoding "${transferEncoding!.slice(0, 64)}"`);
+      }
+      framing = 'chunked';
+    } else if (contentLengths > 0) {
+      if (contentLengths > 1) return refuse(Errors.BAD_FRAMING, `${contentLengths} Content-Length headers`);
+      if (!/^[0-9]{1,15}$/.test(contentLength)) return refuse(Errors.BAD_FRAMING, 'invalid Content-Length');
+      framing = Number(contentLength);
+    }
+
+    const normalized = normalizePath(url, config.loosestPathOptions);
+    if (!normalized.ok) return refuse(Errors.BAD_PATH, normalized.reason);
+    const headers = new HeaderList(raw);
+    const lookup = config.routers.get(listener.name)!.lookup(headers.get('host')!, method, normalized.path);
+    if (lookup.kind === 'not-found') return refuse(Errors.NOT_FOUND, `no route for ${method} ${normalized.path.slice(0, 256)}`);
+    if (lookup.kind === 'method-not-allowed') {
+      return refuse(Errors.METHOD_NOT_ALLOWED, `${method} not allowed`, [['allow', lookup.allow.join(', ')]]);
+    }
+    const route = lookup.value;
+    // Some route loosened path rules (e.g. allowing ';'): hold this route to its own.
+    let path = normalized.path;
+    if (config.loosestPathOptions !== route.pathOptions) {
+      const again = normalizePath(url, route.pathOptions);
+      if (!again.ok) return refuse(Errors.BAD_PATH, again.reason);
+      path = again.path;
+    }
+    if (typeof framing === 'number' && framing > route.maxBodyBytes) {
+      return refuse(Errors.BODY_TOO_LARGE, `Content-Length ${framing} over ${route.maxBodyBytes}`);
+    }
+
+    const ctx: RequestContext = {
+      id,
+      method,
+      path,
+      query,
+      headers,
+      clientAddress: clientAddressOf(peer, xff, config.trustedProxies),
+      peerAddress: peer,
+      listener,
+      route,
+      params: lookup.params,
+      body: null,
+      state: {},
+      startedAt,
+    };
+    const exchangeHost: ExchangeHost = {
+      log: host.log,
+      trustedProxies: config.trustedProxies,
+      done: (e) => host.untrack(e),
+    };
+    const exchange = new Exchange(res, ctx, exchangeHost, framing);
+    host.track(exchange);
+    res.onAborted(() => exchange.onAborted());
+    if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
+    runRequestStages(exchange, route, host.log);
+  };
+}
+
+/** Runs the route's request stages in order; synchronous stages cost no promise. */
+function runRequestStages(exchange: Exchange, route: CompiledRoute, log: Logger): void {
+  const stages = route.requestStages;
+  if (stages.length === 0 && !route.needsRequestBody) {
+    exchange.forward();
+    return;
+  }
+  void (async () => {
+    const ctx = exchange.ctx;
+    if (route.needsRequestBody) ctx.body = await exchange.collectBody();
+    for (const stage of stages) {
+      let result: StageResult | Promise<StageResult> = stage.onRequest!(ctx);
+      if (result instanceof Promise) result = await result;
+      if (exchange.aborted) return;
+      if (result) {
+        exchange.reply(result);
+        return;
+      }
+    }
+    exchange.forward();
+  })().catch((err: unknown) => {
+    log.error({ reqId: exchange.ctx.id, route: route.name, err }, 'request stage threw');
+    exchange.fail(new GatewayError(Errors.INTERNAL, 'request stage threw'), true);
+  });
+}

@@ -1,0 +1,261 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { ResponseParser, ParseError, type ResponseHead } from './response-parser.js';
+import { Errors, GatewayError } from '../errors.js';
+import type { Target } from './target.js';
+import type { TimeoutConfig } from '../config/types.js';
+
+/** What the proxy hears about one request/response exchange on a connection. */
+export interface ExchangeHandler {
+  onHead(head: ResponseHead, hasBody: boolean): void;
+  /** A subarray of a socket read; Node does not reuse read buffers, so keeping it is safe. */
+  onBody(chunk: Buffer): void;
+  onComplete(): void;
+  /**
+   * The exchange failed. `replayable`: nothing of a response arrived on a
+   * reused connection (the upstream closed it while idle), so a request whose
+   * body is not streaming may be sent again on a fresh connection.
+   */
+  onError(error: GatewayError, replayable: boolean): void;
+  /** Runs `fn` with client writes batched (uWS cork). */
+  batch(fn: () => void): void;
+  /** The upload may continue (the upstream socket drained). */
+  onDrain(): void;
+}
+
+const enum Phase {
+  Connecting,
+  Idle,
+  Sending,
+  AwaitingHead,
+  ReceivingBody,
+  Closed,
+}
+
+export interface ConnectionOwner {
+  onIdle(conn: UpstreamConnection): void;
+  onClosed(conn: UpstreamConnection): void;
+}
+
+/**
+ * One keep-alive socket to a target, written and parsed by the project:
+ * the request head goes out as one string, the response is parsed by the
+ * strict parser, and the socket is handed back to the pool only when both
+ * sides of the exchange ended cleanly.
+ */
+export class UpstreamConnection {
+  readonly socket: Socket;
+  private readonly parser: ResponseParser;
+  private phase = Phase.Connecting;
+  private handler: ExchangeHandler | null = null;
+  private requestEnded = false;
+  private responseEnded = false;
+  private receivedAny = false;
+  private responseKeepAlive = true;
+  served = 0;
+
+  constructor(
+    readonly target: Target,
+    private readonly owner: ConnectionOwner,
+    private readonly timeouts: TimeoutConfig,
+    private readonly idleTimeoutMs: number,
+  ) {
+    const options = { host: target.host, port: target.port, noDelay: true };
+    this.socket = target.tls
+      ? tlsConnect({ ...options, servername: target.host, ALPNProtocols: ['http/1.1'] })
+      : netConnect(options);
+    this.socket.setTimeout(timeouts.connectMs);
+    this.socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+      if (this.phase !== Phase.Connecting) return;
+      // A request may have been dispatched (and buffered by the socket) while connecting.
+      this.phase = !this.handler ? Phase.Idle : this.requestEnded ? Phase.AwaitingHead : Phase.Sending;
+      this.armTimer();
+    });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('drain', () => this.handler?.onDrain());
+    this.socket.on('timeout', () => this.onTimeout());
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(this.socketError(err)));
+    this.socket.on('end', () => this.onEnd());
+    this.socket.on('close', () => this.onClose());
+
+    this.parser = new ResponseParser({
+      onInformational: () => {
+        /* 100 Continue and 103 Early Hints stay between gateway and upstream */
+      },
+      onHead: (head, hasBody) => {
+        this.phase = Phase.ReceivingBody;
+        this.armTimer();
+        this.handler?.onHead(head, hasBody);
+      },
+      onBody: (chunk) => this.handler?.onBody(chunk),
+      onComplete: (_trailers, keepAlive) => {
+        this.responseEnded = true;
+        this.responseKeepAlive = keepAlive;
+        const handler = this.handler;
+        this.maybeFinish();
+        handler?.onComplete();
+      },
+    });
+  }
+
+  get connecting(): boolean {
+    return this.phase === Phase.Connecting;
+  }
+
+  /** Sends a request head (and the whole body when it is at hand). */
+  dispatch(handler: ExchangeHandler, head: string, isHead: boolean, bodyFollows: boolean): void {
+    this.handler = handler;
+    this.requestEnded = !bodyFollows;
+    this.responseEnded = false;
+    this.receivedAny = false;
+    this.served++;
+    this.parser.expect(isHead);
+    // The previous exchange may have left reading paused (client backpressure).
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.phase !== Phase.Connecting) {
+      this.phase = bodyFollows ? Phase.Sending : Phase.AwaitingHead;
+      this.armTimer();
+    }
+    this.socket.write(head, 'latin1');
+  }
+
+  /** Returns false when the socket buffer is full; onDrain follows. */
+  writeBody(chunk: Buffer | string): boolean {
+    return this.socket.write(chunk as Buffer);
+  }
+
+  endBody(trailer?: string): void {
+    if (trailer) this.socket.write(trailer, 'latin1');
+    this.requestEnded = true;
+    if (this.phase === Phase.Sending) {
+      this.phase = Phase.AwaitingHead;
+      this.armTimer();
+    }
+    this.maybeFinish();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Abandons the exchange (client went away): the socket cannot be reused. */
+  abandon(): void {
+    this.handler = null;
+    this.destroy();
+  }
+
+  destroy(): void {
+    if (this.phase === Phase.Closed) return;
+    this.phase = Phase.Closed;
+    this.socket.destroy();
+  }
+
+  private armTimer(): void {
+    switch (this.phase) {
+      case Phase.Connecting:
+        this.socket.setTimeout(this.timeouts.connectMs);
+        break;
+      case Phase.Idle:
+        this.socket.setTimeout(this.idleTimeoutMs);
+        break;
+      case Phase.AwaitingHead:
+        this.socket.setTimeout(this.timeouts.firstByteMs);
+        break;
+      default:
+        this.socket.setTimeout(this.timeouts.idleMs);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    const handler = this.handler;
+    if (!handler || !this.parser.busy) {
+      // Bytes from an idle upstream cannot belong to any request.
+      this.destroy();
+      return;
+    }
+    this.receivedAny = true;
+    handler.batch(() => {
+      try {
+        const used = this.parser.execute(chunk);
+        if (used < chunk.length && this.phase !== Phase.Closed) {
+          throw new ParseError('ZTG_UPSTREAM_UNEXPECTED_DATA', 'bytes after the end of the response');
+        }
+      } catch (err) {
+        this.fail(this.parseFailure(err));
+      }
+    });
+  }
+
+  private parseFailure(err: unknown): GatewayError {
+    if (err instanceof ParseError) {
+      const kind = err.code === 'ZTG_UPSTREAM_TRUNCATED' ? Errors.UPSTREAM_RESET : Errors.UPSTREAM_BAD_RESPONSE;
+      return new GatewayError(kind, `${err.code}: ${err.message}`);
+    }
+    throw err;
+  }
+
+  /** Exchange done on both sides: back to the pool, or closed. */
+  private maybeFinish(): void {
+    if (!this.requestEnded || !this.responseEnded || this.phase === Phase.Closed) return;
+    this.handler = null;
+    if (!this.responseKeepAlive) {
+      this.destroy();
+      return;
+    }
+    this.phase = Phase.Idle;
+    this.armTimer();
+    this.owner.onIdle(this);
+  }
+
+  private onTimeout(): void {
+    const phase = this.phase;
+    if (phase === Phase.Idle) {
+      this.destroy();
+      return;
+    }
+    const what = phase === Phase.Connecting ? 'connect' : phase === Phase.AwaitingHead ? 'first byte' : 'idle';
+    this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, `${what} timeout to ${this.target.url}`));
+  }
+
+  private socketError(err: NodeJS.ErrnoException): GatewayError {
+    const connectPhase = this.phase === Phase.Connecting;
+    const kind = connectPhase ? Errors.UPSTREAM_CONNECT : Errors.UPSTREAM_RESET;
+    return new GatewayError(kind, `${err.code ?? err.message} ${connectPhase ? 'connecting to' : 'from'} ${this.target.url}`);
+  }
+
+  private onEnd(): void {
+    if (this.handler && this.parser.busy) {
+      try {
+        if (this.parser.finish()) return; // close-delimited body completed
+      } catch (err) {
+        this.fail(this.parseFailure(err));
+        return;
+      }
+      this.fail(new GatewayError(Errors.UPSTREAM_RESET, `${this.target.url} closed the connection before responding`));
+      return;
+    }
+    this.destroy();
+  }
+
+  private fail(error: GatewayError): void {
+    const handler = this.handler;
+    const replayable = this.served > 1 && !this.receivedAny && this.phase !== Phase.Connecting;
+    this.handler = null;
+    this.destroy();
+    handler?.onError(error, replayable);
+  }
+
+  private onClose(): void {
+    const handler = this.handler;
+    if (handler) {
+      this.handler = null;
+      handler.onError(new GatewayError(Errors.UPSTREAM_RESET, `connection to ${this.target.url} closed`), this.served > 1 && !this.receivedAny);
+    }
+    this.phase = Phase.Closed;
+    this.owner.onClosed(this);
+  }
+}
