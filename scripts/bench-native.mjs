@@ -174,7 +174,7 @@ class Child {
     this.proc.stdout.setEncoding('utf8');
     this.proc.stderr.setEncoding('utf8');
     this.proc.stdout.on('data', (d) => {
-      if (this.stdoutBuf.length < 1 << 20) this.stdoutBuf += d;
+      this.stdoutBuf = (this.stdoutBuf + d).slice(-65536);
       if (opts.onStdout) opts.onStdout(d);
     });
     this.proc.stderr.on('data', (d) => {
@@ -189,6 +189,11 @@ class Child {
   tail(lines = 20) {
     const t = this.stderrTail.trimEnd().split('\n').slice(-lines).join('\n');
     return t || '(no stderr output)';
+  }
+
+  stdoutTail(lines = 20) {
+    const t = this.stdoutBuf.trimEnd().split('\n').slice(-lines).join('\n');
+    return t || '(no stdout output)';
   }
 
   signalGroup(sig) {
@@ -442,7 +447,11 @@ async function startZtgate(port, upstreamPort) {
   const r = await waitReady(c, port, 15000);
   if (!r.ok) {
     await c.stop();
-    return { ok: false, reason: `ztgate failed: ${r.reason}\n--- ztgate stderr (tail) ---\n${c.tail()}` };
+    return {
+      ok: false,
+      reason: `ztgate failed: ${r.reason}\n--- ztgate stderr (tail) ---\n${c.tail()}` +
+        `\n--- ztgate stdout (tail) ---\n${c.stdoutTail(10)}`,
+    };
   }
   return { ok: true, child: c, version: readVersion(path.join(ROOT, 'package.json')) };
 }

@@ -119,6 +119,16 @@ const MAX_CHUNK_SIZE_DIGITS = 15;
 /** "HTTP/1." */
 const HTTP_PREFIX = [72, 84, 84, 80, 47, 49, 46];
 
+/**
+ * latin1 decoding of buf[start, end). Node's Buffer has an (undocumented but long-standing)
+ * latin1Slice method that skips the encoding dispatch of toString(); fall back to toString().
+ */
+type Latin1Sliceable = { latin1Slice(start: number, end: number): string };
+const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as unknown as Partial<Latin1Sliceable>).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as unknown as Latin1Sliceable).latin1Slice(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
+
 /** Case-insensitive comparison of value[start..end) with a lowercase ASCII token. */
 function equalsLowerToken(value: string, start: number, end: number, token: string): boolean {
   const n = token.length;
@@ -257,7 +267,11 @@ export class ResponseParser {
 
   /**
    * Feed bytes. Returns the number of bytes consumed; parsing stops right after a complete
-   * message (or after the head of a 101). Throws ParseError on malformed input.
+   * message (or after the head of a 101), so a return value < chunk.length means bytes after the
+   * response. Throws ParseError on malformed input, and on any non-empty chunk while not busy
+   * (ZTG_UPSTREAM_UNEXPECTED_DATA). After a ParseError the parser is dead: execute() rethrows
+   * the same error until expect() is called. An exception thrown by a handler propagates as is
+   * and leaves the parser in an unspecified state (the connection should be destroyed).
    */
   execute(chunk: Buffer): number {
     const len = chunk.length;
@@ -540,7 +554,7 @@ export class ResponseParser {
       for (let i = rs; i < e; i++) {
         if (FIELD_OK[b[i]] === 0) throw this.fail(ParseErrorCode.BAD_STATUS, 'invalid character in upstream reason phrase');
       }
-      message = e - rs === 2 && b[rs] === 79 && b[rs + 1] === 75 ? 'OK' : b.toString('latin1', rs, e);
+      message = e - rs === 2 && b[rs] === 79 && b[rs + 1] === 75 ? 'OK' : latin1(b, rs, e);
     }
     this.httpMinor = minor;
     this.statusCode = d1 * 100 + d2 * 10 + d3;
@@ -580,9 +594,9 @@ export class ResponseParser {
         throw this.fail(ParseErrorCode.BAD_HEADER, 'invalid character in upstream ' + sectionName(inHead) + ' field value');
       }
     }
-    let name = b.toString('latin1', s, i);
+    let name = latin1(b, s, i);
     if (upper) name = name.toLowerCase();
-    const value = vs === ve ? '' : b.toString('latin1', vs, ve);
+    const value = vs === ve ? '' : latin1(b, vs, ve);
     if (inHead) {
       this.headers.push(name, value);
       this.inspectHeader(name, value);
@@ -737,8 +751,7 @@ export class ResponseParser {
       if (c === CR) this.state = S_CHUNK_SIZE_LF;
       else if (c === SEMI) {
         this.state = S_CHUNK_EXT;
-        this.chunkExtBytes = 1; // the ';' counts
-        if (this.maxChunkExtBytes < 1) throw this.fail(ParseErrorCode.BAD_CHUNK, 'chunk extensions not allowed');
+        this.chunkExtBytes = 1; // the ';' counts (maxChunkExtBytes >= 1)
       } else throw this.fail(ParseErrorCode.BAD_CHUNK, 'invalid character after chunk size');
       this.chunkSize = size;
       this.chunkDigits = digits;

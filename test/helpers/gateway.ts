@@ -1,0 +1,208 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, connect, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'dist/cli.js');
+
+/** A port that was free a moment ago (bind 0, read, close). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface RunningGateway {
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  configPath: string;
+  /** Everything the gateway printed so far (stdout + stderr). */
+  output(): string;
+  /** Parsed JSON log lines printed so far. */
+  logs(): Record<string, unknown>[];
+  /** Waits until a log line satisfies `pred`. */
+  waitForLog(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface GatewayOptions {
+  processes?: number;
+  env?: Record<string, string>;
+  /** Extra config merged at the top level. */
+  args?: string[];
+}
+
+/** Writes `config` (an object, written as YAML) to a temp file and starts the real CLI on it. */
+export async function startGateway(config: Record<string, unknown>, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'ztgate-test-'));
+  const configPath = join(dir, 'gateway.yaml');
+  writeFileSync(configPath, stringify(config));
+  const listeners = config.listeners as { port: number; tls?: unknown }[];
+  const port = listeners[0].port;
+  const proc = spawn(process.execPath, [CLI, '--config', configPath, ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ZTGATE_PROCESSES: String(options.processes ?? 1), ZTGATE_LOG_LEVEL: 'debug', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onChunk = (c: Buffer) => {
+    out += c.toString();
+    for (const w of waiters) w();
+  };
+  proc.stdout!.on('data', onChunk);
+  proc.stderr!.on('data', onChunk);
+  const exited = once(proc, 'exit');
+  const logs = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
+  const waitForLog = (pred: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const hit = logs().find(pred);
+        if (hit) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`log line not seen within ${timeoutMs} ms; output:\n${out.slice(-4000)}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  const gw: RunningGateway = {
+    port,
+    url: `${listeners[0].tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    proc,
+    configPath,
+    output: () => out,
+    logs,
+    waitForLog,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+  await Promise.race([
+    waitForLog((l) => l.msg === 'ztgate listening', 15_000),
+    exited.then(() => {
+      throw new Error(`gateway exited before listening:\n${out}`);
+    }),
+  ]);
+  return gw;
+}
+
+/** A minimal config: one HTTP listener, one upstream, a public catch-all route. */
+export function basicConfig(port: number, upstreamPort: number, route: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    listeners: [{ name: 'main', host: '127.0.0.1', port, segment: 'external' }],
+    upstreams: [{ name: 'app', targets: [{ url: `http://127.0.0.1:${upstreamPort}` }], timeouts: { connectMs: 1000, firstByteMs: 1500, idleMs: 1500 } }],
+    routes: [{ name: 'all', match: { path: '/*' }, upstream: 'app', public: true, ...route }],
+  };
+}
+
+export interface RawResponse {
+  raw: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** The connection was closed by the gateway. */
+  closed: boolean;
+}
+
+/** Sends raw bytes and collects what comes back until close or `waitMs` of quiet. */
+export function rawRequest(port: number, bytes: string | Buffer, waitMs = 500): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closed = false;
+    let timer: NodeJS.Timeout;
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const raw = Buffer.concat(chunks).toString('latin1');
+      const [head, ...rest] = raw.split('\r\n\r\n');
+      const lines = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(':');
+        if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ raw, status: Number(lines[0].split(' ')[1] ?? 0), headers, body: rest.join('\r\n\r\n'), closed });
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, waitMs);
+    };
+    socket.on('data', (c) => {
+      chunks.push(c);
+      arm();
+    });
+    socket.on('end', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('error', () => {
+      closed = true;
+      finish();
+    });
+    socket.write(bytes);
+    arm();
+  });
+}
+
+/** A raw TCP upstream whose behaviour per connection is scripted by the test. */
+export async function rawUpstream(onConnection: (socket: Socket, firstRequest: string) => void): Promise<{ port: number; server: NetServer; connections: number; close(): Promise<void> }> {
+  const state = { connections: 0 };
+  const server = createNetServer((socket) => {
+    state.connections++;
+    let buffered = '';
+    const onData = (c: Buffer) => {
+      buffered += c.toString('latin1');
+      if (buffered.includes('\r\n\r\n')) {
+        socket.off('data', onData);
+        onConnection(socket, buffered);
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as { port: number }).port,
+    server,
+    get connections() {
+      return state.connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}
