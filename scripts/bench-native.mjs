@@ -588,12 +588,21 @@ function machineInfo() {
     node: process.version,
     kernel: `${os.type()} ${os.release()}`,
     date: new Date().toISOString(),
+    // 1/5/15-min load averages when the bench started: anything well above 0
+    // means other work shared the CPUs and the numbers are noisier.
+    loadavgAtStart: startLoadavg,
   };
 }
 
 // ---------------------------------------------------------------- main
 
+let startLoadavg = null;
+
 async function main() {
+  startLoadavg = os.loadavg().map((x) => round(x, 2));
+  if (startLoadavg[0] > os.cpus().length / 2) {
+    log(`note: the machine is already busy (load average ${startLoadavg[0]} on ${os.cpus().length} CPUs); expect noisy numbers`);
+  }
   const tools = ensureTools();
   let load;
   if (tools.wrk) {

@@ -12,6 +12,7 @@ import { buildRouters } from '../routing/route-table.js';
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
   }
 }
 
@@ -49,7 +50,11 @@ export function parseYaml(text: string, source: string): unknown {
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`));
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError([`${source}: ${(err as Error).message}`]);
+  }
 }
 
 /**

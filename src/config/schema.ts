@@ -90,7 +90,8 @@ const upstream = {
   },
 };
 
-const method = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$" };
+// Uppercase only, like the handler accepts: a lowercase method could never match.
+const method = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Z-]{1,32}$" };
 
 const route = {
   type: 'object',

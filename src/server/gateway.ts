@@ -50,7 +50,6 @@ export class Gateway implements HandlerHost {
     const bound: { name: string; url: string }[] = [];
     for (const l of this.config.source.listeners) {
       const app = this.createApp(uws, l);
-      app.any('/*', createHandler(this, listenerInfo(l)));
       const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen(l.host, l.port, resolve));
       if (!socket) throw new Error(`listener "${l.name}": cannot listen on ${l.host}:${l.port} (in use or not permitted)`);
       this.sockets.push(socket);
@@ -61,7 +60,8 @@ export class Gateway implements HandlerHost {
   }
 
   private createApp(uws: ReturnType<typeof loadUws>, l: ListenerConfig): TemplatedApp {
-    if (!l.tls) return uws.App();
+    const handler = createHandler(this, listenerInfo(l));
+    if (!l.tls) return uws.App().any('/*', handler);
     const [first, ...others] = l.tls.certificates;
     const options = (c: typeof first) => ({
       cert_file_name: c.cert,
@@ -71,12 +71,13 @@ export class Gateway implements HandlerHost {
       // TLS 1.2 and later only; uWS takes OpenSSL option bits (SSL_OP_NO_SSLv3|TLSv1|TLSv1_1).
       ssl_ciphers: 'ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!DSS',
     });
-    const app = uws.SSLApp(options(first));
+    // Register the default handler first: domain() below switches where routes go.
+    const app = uws.SSLApp(options(first)).any('/*', handler);
     // Further certificates are chosen by SNI; the first is the default.
     for (const c of others) {
       for (const name of c.serverNames ?? []) {
         app.addServerName(name, options(c));
-        app.domain(name).any('/*', createHandler(this, listenerInfo(l)));
+        app.domain(name).any('/*', handler);
       }
     }
     return app;

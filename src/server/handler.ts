@@ -23,7 +23,9 @@ export interface HandlerHost {
 
 const textDecoder = new TextDecoder();
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+// A token without lowercase: an upstream that folds case would otherwise run
+// `delete` as DELETE after the router matched it as some other method.
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]{1,32}$/;
 
 /**
  * The uWS route handler for one listener. Everything is read from the uWS
