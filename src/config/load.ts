@@ -2,7 +2,7 @@ import { readFileSync, accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BlockList, isIP } from 'node:net';
 import AjvModule, { type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
 import type { GatewayConfig, SecretRef } from './types.js';
 import { RouteConflictError } from '../routing/router.js';
@@ -46,9 +46,17 @@ function describe(error: ErrorObject): string {
 /** Parses YAML text; the result still needs validateConfig. */
 export function parseYaml(text: string, source: string): unknown {
   // uniqueKeys rejects duplicate keys; the alias cap stops "billion laughs" documents.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`));
+    // Where, and the key itself for a duplicate: the message alone does not say.
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const { line, col } = lines.linePos(e.pos[0]);
+        const key = e.code === 'DUPLICATE_KEY' ? ` ("${/^[^:\n]{0,64}/.exec(text.slice(e.pos[0]))![0].trim()}")` : '';
+        return `${source}: ${e.message.split('\n')[0]}${key} at line ${line}, column ${col}`;
+      }),
+    );
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });

@@ -76,7 +76,15 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     const refuse = (kind: GatewayErrorKind, reason: string, headers?: [string, string][]) => {
       host.log.info({ reqId: id, listener: listener.name, peer, status: kind.status, code: kind.code, reason }, kind.title);
       // Close when a body may follow that we will not read.
-      writeProblem(res, kind, id, { headers, close: contentLengths > 0 || teCount > 0 || host.draining });
+      if (!(contentLengths > 0 || teCount > 0 || host.draining)) return writeProblem(res, kind, id, { headers });
+      // uWS goes on parsing the rest of this read even after a closing answer, so bytes sent
+      // after a refused head (a smuggled request behind a bad Content-Length) would be served.
+      // Answer once the read is parsed: uWS aborts a pending answer when a request follows it.
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      setImmediate(() => {
+        if (!aborted) res.cork(() => writeProblem(res, kind, id, { headers, close: true }));
+      });
     };
 
     if (host.draining) return refuse(Errors.SHUTTING_DOWN, 'draining');

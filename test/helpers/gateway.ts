@@ -178,8 +178,11 @@ export function rawRequest(port: number, bytes: string | Buffer, waitMs = 500): 
 /** A raw TCP upstream whose behaviour per connection is scripted by the test. */
 export async function rawUpstream(onConnection: (socket: Socket, firstRequest: string) => void): Promise<{ port: number; server: NetServer; connections: number; close(): Promise<void> }> {
   const state = { connections: 0 };
+  const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     state.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     let buffered = '';
     const onData = (c: Buffer) => {
       buffered += c.toString('latin1');
@@ -202,7 +205,7 @@ export async function rawUpstream(onConnection: (socket: Socket, firstRequest: s
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections?.();
+        for (const s of sockets) s.destroy();
       }),
   };
 }
