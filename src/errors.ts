@@ -17,6 +17,8 @@ export const Errors = Object.freeze({
   BAD_PATH: kind('ZTG_BAD_PATH', 400, 'Bad request path'),
   BAD_FRAMING: kind('ZTG_BAD_FRAMING', 400, 'Ambiguous or invalid message framing'),
   BAD_HEADER: kind('ZTG_BAD_HEADER', 400, 'Invalid header'),
+  UNAUTHENTICATED: kind('ZTG_UNAUTHENTICATED', 401, 'Authentication required'),
+  FORBIDDEN: kind('ZTG_FORBIDDEN', 403, 'Not allowed'),
   NOT_FOUND: kind('ZTG_ROUTE_NOT_FOUND', 404, 'No route matches this request'),
   METHOD_NOT_ALLOWED: kind('ZTG_METHOD_NOT_ALLOWED', 405, 'Method not allowed on this route'),
   BODY_TOO_LARGE: kind('ZTG_BODY_TOO_LARGE', 413, 'Request body too large'),
@@ -26,6 +28,7 @@ export const Errors = Object.freeze({
   UPSTREAM_BAD_RESPONSE: kind('ZTG_UPSTREAM_BAD_RESPONSE', 502, 'Upstream sent an invalid response'),
   UPSTREAM_UNAVAILABLE: kind('ZTG_UPSTREAM_UNAVAILABLE', 503, 'No upstream target can take the request'),
   SHUTTING_DOWN: kind('ZTG_SHUTTING_DOWN', 503, 'Gateway is shutting down'),
+  IDENTITY_UNAVAILABLE: kind('ZTG_IDENTITY_UNAVAILABLE', 503, 'Identity provider unavailable'),
   UPSTREAM_TIMEOUT: kind('ZTG_UPSTREAM_TIMEOUT', 504, 'Upstream timed out'),
   INTERNAL: kind('ZTG_INTERNAL', 500, 'Internal gateway error'),
 });

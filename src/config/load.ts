@@ -1,12 +1,18 @@
 import { readFileSync, accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
-import type { GatewayConfig, SecretRef } from './types.js';
+import type { GatewayConfig } from './types.js';
+import { resolveSecret } from './secrets.js';
+import { addCidr } from './cidr.js';
+
+export { resolveSecret, addCidr };
 import { RouteConflictError } from '../routing/router.js';
 import { buildRouters } from '../routing/route-table.js';
+import { stageFactoryByType } from '../pipeline/registry.js';
+import { validateIdentitySection } from '../identity/validate.js';
 
 /** A config that cannot be used; `issues` are `path: reason` lines. */
 export class ConfigError extends Error {
@@ -18,7 +24,9 @@ export class ConfigError extends Error {
 
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validateSchema = ajv.compile(configSchema);
+// Compiled on first use: module cycles through the stage registry must not see the schema half-built.
+let compiled: ReturnType<typeof ajv.compile> | undefined;
+const schemaValidator = () => (compiled ??= ajv.compile(configSchema));
 
 /** `/routes/3/upstream` → `routes[3].upstream` */
 function jsonPathOf(pointer: string): string {
@@ -71,6 +79,7 @@ export function parseYaml(text: string, source: string): unknown {
  */
 export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
   const config = structuredClone(input);
+  const validateSchema = schemaValidator();
   if (!validateSchema(config)) {
     // ajv reports each failing branch of if/then and oneOf: keep the leaf messages.
     const issues = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf').map(describe);
@@ -124,8 +133,17 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
     });
   });
 
+  validateIdentitySection(cfg, baseDir, issues);
+
   cfg.routes.forEach((r, i) => {
     if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"`);
+    // Deny by default: a route states who may call it, or says it is public.
+    const hasIdentity = r.stages.some((s) => s.type === 'identity');
+    if (!hasIdentity && !r.public) issues.push(`routes[${i}]: no identity stage; add one, or set public: true to open the route to anyone`);
+    if (hasIdentity && r.public) issues.push(`routes[${i}]: public: true and an identity stage contradict each other`);
+    r.stages.forEach((stage, j) => {
+      for (const issue of stageFactoryByType.get(stage.type)!.validate?.(stage, cfg) ?? []) issues.push(`routes[${i}].stages[${j}].${issue}`);
+    });
     r.listeners?.forEach((n, j) => {
       if (!listenerNames.has(n)) issues.push(`routes[${i}].listeners[${j}]: unknown listener "${n}"`);
     });
@@ -172,34 +190,4 @@ export function loadConfigFile(path: string): GatewayConfig {
     throw new ConfigError([`${absolute}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`]);
   }
   return validateConfig(parseYaml(text, absolute), dirname(absolute));
-}
-
-export function resolveSecret(ref: SecretRef): string {
-  if ('env' in ref) {
-    const value = process.env[ref.env];
-    if (value === undefined || value === '') throw new Error(`environment variable ${ref.env} is not set`);
-    return value;
-  }
-  try {
-    return readFileSync(ref.file, 'utf8').trimEnd();
-  } catch (err) {
-    throw new Error(`cannot read secret file "${ref.file}" (${(err as NodeJS.ErrnoException).code})`);
-  }
-}
-
-/** Adds "10.0.0.0/8", "::1/128" or a bare address to a BlockList; throws on anything else. */
-export function addCidr(list: BlockList, spec: string): void {
-  const slash = spec.indexOf('/');
-  const address = slash === -1 ? spec : spec.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) throw new Error(`"${spec}" is not an IP address or CIDR`);
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (slash === -1) {
-    list.addAddress(address, type);
-    return;
-  }
-  const bitsText = spec.slice(slash + 1);
-  const bits = Number(bitsText);
-  if (!/^[0-9]{1,3}$/.test(bitsText) || bits > (family === 4 ? 32 : 128)) throw new Error(`"${spec}" has an invalid prefix length`);
-  list.addSubnet(address, bits, type);
 }

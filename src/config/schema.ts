@@ -1,4 +1,5 @@
 import { stageFactories } from '../pipeline/registry.js';
+import { identitySchema } from '../identity/schema.js';
 
 /**
  * The configuration schema: validated at load (ajv, defaults filled in) and
@@ -149,6 +150,7 @@ export const configSchema = {
     upstreams: { type: 'array', minItems: 1, items: upstream },
     routes: { type: 'array', items: route },
     trustedProxies: { type: 'array', default: [], items: { type: 'string', minLength: 2 } },
+    identity: { ...identitySchema, default: {} },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -1,3 +1,5 @@
+import type { ConsumerConfig, IntrospectionConfig, IssuerConfig } from '../identity/types.js';
+
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
 /** A secret is never required inline: it comes from the environment or a file. */
@@ -68,7 +70,16 @@ export interface RouteConfig {
   stages: StageConfig[];
 }
 
+export interface IdentitySection {
+  issuers: IssuerConfig[];
+  introspection: IntrospectionConfig[];
+  consumers: ConsumerConfig[];
+  /** Client headers always removed before forwarding, besides X-Consumer-* and X-Authenticated-*. */
+  stripHeaders: string[];
+}
+
 export interface GatewayConfig {
+  identity: IdentitySection;
   listeners: ListenerConfig[];
   upstreams: UpstreamConfig[];
   routes: RouteConfig[];

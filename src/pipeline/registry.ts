@@ -1,10 +1,12 @@
 import type { StageFactory } from './stage.js';
 import { headersStage } from './stages/headers.js';
+import { identityStage } from '../identity/stage.js';
 
 /**
- * Every stage type a route may name, in the order they run when a route lists
- * several (later issues add identity, rate limit, inspection, data protection).
+ * Every stage type a route may name, in the order they run whatever order a
+ * route lists them in (as Kong's plugin priorities): who the caller is comes
+ * before anything that depends on it.
  */
-export const stageFactories: readonly StageFactory[] = [headersStage];
+export const stageFactories: readonly StageFactory[] = [identityStage, headersStage];
 
 export const stageFactoryByType = new Map(stageFactories.map((f) => [f.type, f]));

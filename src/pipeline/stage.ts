@@ -1,6 +1,9 @@
 import type { GatewayErrorKind } from '../errors.js';
 import type { HeaderList } from './headers.js';
 import type { CompiledRoute, ListenerInfo } from '../server/compiled.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../observe/log.js';
+import type { IdentityRuntime } from '../identity/runtime.js';
 
 /**
  * What a stage sees of a request. Everything was copied out of uWS before the
@@ -25,6 +28,14 @@ export interface RequestContext {
   body: Buffer | null;
   /** Per-stage scratch space (identity, limits, ...), keyed by stage name. */
   readonly state: Record<string, unknown>;
+  /**
+   * Headers the gateway itself adds upstream (flat name/value list), written
+   * after the client's headers are filtered: verified identity travels here,
+   * so a client can never forge it.
+   */
+  readonly upstreamHeaders: string[];
+  /** The client certificate (PEM) on an mTLS listener, or null. */
+  peerCertificate(): string | null;
   readonly startedAt: number;
 }
 
@@ -59,9 +70,19 @@ export interface Stage {
   onResponse?(ctx: RequestContext, response: ResponseContext): void | Promise<void>;
 }
 
+/** What a stage's compile step may use: the whole config and the process's shared services. */
+export interface StageContext {
+  readonly config: GatewayConfig;
+  readonly log: Logger;
+  /** Present when the config has an identity section. */
+  readonly identity: IdentityRuntime | null;
+}
+
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */
 export interface StageFactory {
   readonly type: string;
   readonly schema: Record<string, unknown>;
-  compile(options: Record<string, unknown>): Stage;
+  /** Cross-checks against the rest of the config at load; returns `field: reason` issues. */
+  validate?(options: Record<string, unknown>, config: GatewayConfig): string[];
+  compile(options: Record<string, unknown>, context: StageContext): Stage;
 }

@@ -50,6 +50,11 @@ export function connectionTokens(value: string | undefined): Set<string> | null 
   return set;
 }
 
+/** Identity is the gateway's to assert: a client never sends these upstream. */
+function isIdentityHeader(name: string): boolean {
+  return name.charCodeAt(0) === 120 /* x */ && (name.startsWith('x-consumer-') || name.startsWith('x-authenticated-'));
+}
+
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** The client as seen behind trusted proxies: walk X-Forwarded-For from the right past trusted hops. */
@@ -87,6 +92,7 @@ export function buildRequestHead(
 ): string {
   const headers = ctx.headers.raw;
   const listed = connectionTokens(ctx.headers.get('connection'));
+  const strip = ctx.route.stripHeaders;
   const query = ctx.query;
   let head = `${ctx.method} ${ctx.path}${query ? '?' + query : ''} HTTP/1.1\r\n`;
   const clientHost = ctx.headers.get('host') ?? '';
@@ -104,6 +110,7 @@ export function buildRequestHead(
       continue;
     }
     if (listed !== null && listed.has(name)) continue;
+    if (isIdentityHeader(name) || strip.has(name)) continue;
     head += `${name}: ${headers[i + 1]}\r\n`;
   }
 
@@ -124,6 +131,9 @@ export function buildRequestHead(
     const tracestate = ctx.headers.get('tracestate');
     if (tracestate) head += `tracestate: ${tracestate}\r\n`;
   }
+  // What the gateway itself asserts (verified identity), after the client's headers were filtered.
+  const own = ctx.upstreamHeaders;
+  for (let i = 0; i < own.length; i += 2) head += `${own[i]}: ${own[i + 1]}\r\n`;
   if (framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (framing > 0 || methodExpectsBody(ctx.method)) head += `content-length: ${framing}\r\n`;
   return head + 'connection: keep-alive\r\n\r\n';

@@ -1,10 +1,12 @@
 import { BlockList } from 'node:net';
 import type { GatewayConfig, ListenerConfig, RouteConfig } from '../config/types.js';
-import { addCidr } from '../config/load.js';
+import { addCidr } from '../config/cidr.js';
 import type { Router } from '../routing/router.js';
 import { buildRouters } from '../routing/route-table.js';
 import { stageFactoryByType, stageFactories } from '../pipeline/registry.js';
-import type { Stage } from '../pipeline/stage.js';
+import type { Stage, StageContext } from '../pipeline/stage.js';
+import { IdentityRuntime } from '../identity/runtime.js';
+import type { Logger } from '../observe/log.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
 
@@ -13,6 +15,8 @@ export interface ListenerInfo {
   readonly name: string;
   readonly segment: string;
   readonly scheme: 'http' | 'https';
+  /** Client certificates are requested and verified (a CA is configured). */
+  readonly mtls: boolean;
 }
 
 export interface CompiledRoute {
@@ -28,6 +32,8 @@ export interface CompiledRoute {
   readonly maxBodyBytes: number;
   readonly preserveHost: boolean;
   readonly pathOptions: NormalizeOptions;
+  /** Client headers never forwarded (config identity.stripHeaders). */
+  readonly stripHeaders: ReadonlySet<string>;
 }
 
 /**
@@ -48,7 +54,12 @@ export class CompiledConfig {
    */
   readonly loosestPathOptions: NormalizeOptions;
 
-  constructor(readonly source: GatewayConfig) {
+  private constructor(
+    readonly source: GatewayConfig,
+    readonly identity: IdentityRuntime | null,
+    log: Logger,
+  ) {
+    const context: StageContext = { config: source, log, identity };
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
     this.upstreams = upstreams;
@@ -63,7 +74,8 @@ export class CompiledConfig {
       shared.find((o) => o.allowSemicolon === r.path.allowSemicolon && o.allowEncodedSlash === r.path.allowEncodedSlash) ??
       { allowSemicolon: r.path.allowSemicolon, allowEncodedSlash: r.path.allowEncodedSlash };
     this.loosestPathOptions = loosest.allowSemicolon || loosest.allowEncodedSlash ? loosest : strict;
-    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r)));
+    const strip = new Set(source.identity.stripHeaders);
+    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r), context, strip));
     if (source.trustedProxies.length > 0) {
       const list = new BlockList();
       for (const p of source.trustedProxies) addCidr(list, p);
@@ -74,19 +86,38 @@ export class CompiledConfig {
     this.maxUrlBytes = source.limits.maxUrlBytes;
   }
 
-  /** Closes idle upstream connections now, busy ones when their request ends. */
-  retire(): void {
+  /**
+   * Builds a generation. The identity runtime (keys, caches, worker pool) of
+   * `previous` is kept when the identity section did not change.
+   */
+  static async create(source: GatewayConfig, log: Logger, workers: number, previous: CompiledConfig | null): Promise<CompiledConfig> {
+    const id = source.identity;
+    let identity: IdentityRuntime | null = null;
+    if (id.issuers.length + id.consumers.length + id.introspection.length > 0) {
+      if (previous?.identity && previous.identity.key === JSON.stringify(id)) {
+        identity = previous.identity;
+      } else {
+        identity = new IdentityRuntime(id, workers, log);
+        await identity.start();
+      }
+    }
+    return new CompiledConfig(source, identity, log);
+  }
+
+  /** Closes idle upstream connections now, busy ones when their request ends; frees identity services `next` does not share. */
+  retire(next: CompiledConfig | null): void {
     for (const u of this.upstreams.values()) u.retire();
+    if (this.identity && this.identity !== next?.identity) void this.identity.close();
   }
 }
 
-function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOptions: NormalizeOptions): CompiledRoute {
+function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOptions: NormalizeOptions, context: StageContext, stripHeaders: ReadonlySet<string>): CompiledRoute {
   // Stages run in the registry's fixed order (identity before limits before
   // inspection...), whatever order the config lists them in.
   const rank = (type: string) => stageFactories.findIndex((f) => f.type === type);
   const stages = [...r.stages]
     .sort((a, b) => rank(a.type) - rank(b.type))
-    .map((s) => stageFactoryByType.get(s.type)!.compile(s));
+    .map((s) => stageFactoryByType.get(s.type)!.compile(s, context));
   return {
     name: r.name,
     config: r,
@@ -99,9 +130,10 @@ function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOpti
     maxBodyBytes: r.maxBodyBytes,
     preserveHost: r.preserveHost,
     pathOptions,
+    stripHeaders,
   };
 }
 
 export function listenerInfo(l: ListenerConfig): ListenerInfo {
-  return { name: l.name, segment: l.segment, scheme: l.tls ? 'https' : 'http' };
+  return { name: l.name, segment: l.segment, scheme: l.tls ? 'https' : 'http', mtls: !!l.tls?.clientCa };
 }

@@ -30,13 +30,11 @@ process.on('message', (message: ToGateway) => {
   switch (message.type) {
     case 'start':
       if (gateway) return;
-      try {
-        gateway = new Gateway(log, message.config);
-      } catch (err) {
-        send({ type: 'fatal', message: (err as Error).message });
-        process.exit(1);
-      }
-      gateway.listen().then(
+      gateway = new Gateway(log, tuning.workers, message.config);
+      gateway
+        .init()
+        .then(() => gateway!.listen())
+        .then(
         (urls) => send({ type: 'listening', urls }),
         (err: Error) => {
           send({ type: 'fatal', message: err.message });
@@ -46,12 +44,10 @@ process.on('message', (message: ToGateway) => {
       );
       return;
     case 'reload':
-      try {
-        const { listenersChanged } = gateway!.reload(message.config);
-        send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged });
-      } catch (err) {
-        send({ type: 'reloaded', generation: message.generation, ok: false, error: (err as Error).message });
-      }
+      gateway!.reload(message.config).then(
+        ({ listenersChanged }) => send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged }),
+        (err: Error) => send({ type: 'reloaded', generation: message.generation, ok: false, error: err.message }),
+      );
       return;
     case 'drain':
       void stop('supervisor asked');

@@ -3,7 +3,7 @@ import { loadUws } from './uws.js';
 import { createHandler, type HandlerHost } from './handler.js';
 import { CompiledConfig, listenerInfo } from './compiled.js';
 import type { GatewayConfig, ListenerConfig } from '../config/types.js';
-import { resolveSecret } from '../config/load.js';
+import { resolveSecret } from '../config/secrets.js';
 import type { Logger } from '../observe/log.js';
 import type { Exchange } from '../proxy/exchange.js';
 
@@ -14,7 +14,7 @@ import type { Exchange } from '../proxy/exchange.js';
  */
 export class Gateway implements HandlerHost {
   draining = false;
-  private config: CompiledConfig;
+  private config!: CompiledConfig;
   private readonly inFlight = new Set<Exchange>();
   private readonly sockets: us_listen_socket[] = [];
   private drained: (() => void) | null = null;
@@ -22,10 +22,15 @@ export class Gateway implements HandlerHost {
 
   constructor(
     readonly log: Logger,
-    config: GatewayConfig,
+    private readonly workers: number,
+    private readonly initial: GatewayConfig,
   ) {
-    this.config = new CompiledConfig(config);
-    this.listenerKey = JSON.stringify(config.listeners);
+    this.listenerKey = JSON.stringify(initial.listeners);
+  }
+
+  /** Compiles the first config (loading identity keys) before anything listens. */
+  async init(): Promise<void> {
+    this.config = await CompiledConfig.create(this.initial, this.log, this.workers, null);
   }
 
   current(): CompiledConfig {
@@ -88,11 +93,11 @@ export class Gateway implements HandlerHost {
    * old one, whose idle upstream sockets are closed. Listener changes need a
    * restart (sockets are not re-bound) and are reported, not applied.
    */
-  reload(config: GatewayConfig): { listenersChanged: boolean } {
-    const next = new CompiledConfig(config);
+  async reload(config: GatewayConfig): Promise<{ listenersChanged: boolean }> {
     const previous = this.config;
+    const next = await CompiledConfig.create(config, this.log, this.workers, previous);
     this.config = next;
-    previous.retire();
+    previous.retire(next);
     return { listenersChanged: JSON.stringify(config.listeners) !== this.listenerKey };
   }
 
@@ -112,7 +117,7 @@ export class Gateway implements HandlerHost {
     }
     const left = this.inFlight.size;
     for (const e of [...this.inFlight]) e.onAborted();
-    this.config.retire();
+    this.config.retire(null);
     return left;
   }
 }

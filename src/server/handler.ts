@@ -10,6 +10,7 @@ import { Exchange, type ExchangeHost } from '../proxy/exchange.js';
 import type { BodyFraming } from '../proxy/forward-headers.js';
 import type { CompiledConfig, CompiledRoute, ListenerInfo } from './compiled.js';
 import { writeProblem } from './respond.js';
+import type { HttpResponseWithCert } from './uws.js';
 
 /** What the handler needs of its process. */
 export interface HandlerHost {
@@ -139,6 +140,8 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
       params: lookup.params,
       body: null,
       state: {},
+      upstreamHeaders: [],
+      peerCertificate: listener.mtls ? () => peerCertificateOf(res) : noCertificate,
       startedAt,
     };
     const exchangeHost: ExchangeHost = {
@@ -152,6 +155,15 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
     runRequestStages(exchange, route, host.log);
   };
+}
+
+const noCertificate = () => null;
+
+/** The verified client certificate as PEM (uWS verified it against the listener's CA in the handshake). */
+function peerCertificateOf(res: HttpResponse): string | null {
+  const cert = (res as HttpResponseWithCert).getX509Certificate();
+  const pem = typeof cert === 'string' ? cert : Buffer.from(cert).toString('latin1');
+  return pem.includes('-----BEGIN CERTIFICATE-----') ? pem : null;
 }
 
 /** Runs the route's request stages in order; synchronous stages cost no promise. */

@@ -1,0 +1,62 @@
+import { BlockList } from 'node:net';
+import type { IdentitySection } from '../config/types.js';
+import { addCidr } from '../config/cidr.js';
+import type { Logger } from '../observe/log.js';
+import { ApiKeyAuthenticator } from './api-key.js';
+import { ClientCertMapper } from './client-cert.js';
+import { Introspector } from './introspection.js';
+import { JwtVerifier } from './jwt/verifier.js';
+import type { ConsumerConfig } from './types.js';
+
+export interface ConsumerRuntime {
+  readonly config: ConsumerConfig;
+  readonly allow: BlockList | null;
+  readonly deny: BlockList | null;
+}
+
+export function cidrList(specs: readonly string[]): BlockList | null {
+  if (specs.length === 0) return null;
+  const list = new BlockList();
+  for (const s of specs) addCidr(list, s);
+  return list;
+}
+
+/**
+ * The identity services of one config generation: JWT issuers (with their key
+ * stores and the worker pool), API keys, introspection clients, the client
+ * certificate map and consumers. Reused across reloads while the identity
+ * section is unchanged, so keys and caches survive a route edit.
+ */
+export class IdentityRuntime {
+  readonly jwt: JwtVerifier;
+  readonly apiKeys: ApiKeyAuthenticator;
+  readonly certificates: ClientCertMapper;
+  readonly introspectors: ReadonlyMap<string, Introspector>;
+  readonly consumers: ReadonlyMap<string, ConsumerRuntime>;
+  /** Identity of this section, to decide reuse on reload. */
+  readonly key: string;
+
+  constructor(
+    readonly section: IdentitySection,
+    workers: number,
+    log: Logger,
+  ) {
+    this.key = JSON.stringify(section);
+    this.jwt = new JwtVerifier(section.issuers, { workers, log });
+    this.apiKeys = new ApiKeyAuthenticator(section.consumers);
+    this.certificates = new ClientCertMapper(section.consumers);
+    this.introspectors = new Map(section.introspection.map((c) => [c.name, new Introspector(c, { log })]));
+    this.consumers = new Map(
+      section.consumers.map((c) => [c.name, { config: c, allow: cidrList(c.allowCidrs), deny: cidrList(c.denyCidrs) }]),
+    );
+  }
+
+  /** Loads keys (never throws: an issuer that is down is retried in the background). */
+  start(): Promise<void> {
+    return this.jwt.start();
+  }
+
+  close(): Promise<void> {
+    return this.jwt.close();
+  }
+}

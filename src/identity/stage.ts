@@ -1,0 +1,263 @@
+import { isIPv6, type BlockList } from 'node:net';
+import { Errors } from '../errors.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { RequestContext, Stage, StageContext, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
+import { identityStageSchema } from './schema.js';
+import { cidrList, type IdentityRuntime } from './runtime.js';
+import type { AuthFailure, AuthResult, Principal } from './types.js';
+
+type MethodOptions =
+  | { jwt: { issuers: string[] } }
+  | { apiKey: { header: string; query?: string } }
+  | { mtls: Record<string, never> }
+  | { introspection: { endpoint: string } };
+
+interface ClaimMatcher {
+  claim: string;
+  equals?: string | number | boolean;
+  in?: (string | number | boolean)[];
+  equalsHeader?: string;
+}
+
+interface IdentityOptions {
+  environment: string;
+  mode: 'any' | 'all';
+  methods: MethodOptions[];
+  scopes?: { allOf?: string[]; anyOf?: string[] };
+  roles?: { allOf?: string[]; anyOf?: string[] };
+  consumers?: string[];
+  claims?: ClaimMatcher[];
+  allowCidrs: string[];
+  denyCidrs: string[];
+  failOpen: boolean;
+  propagateHeaders: boolean;
+}
+
+/** One way of finding and checking credentials; `null`: this request carries none for it. */
+type Authenticate = (ctx: RequestContext) => AuthResult | Promise<AuthResult> | null;
+
+const REALM = 'Bearer realm="ztgate"';
+const MAX_TOKEN = 8192;
+
+function bearerToken(ctx: RequestContext): string | AuthFailure | null {
+  const count = ctx.headers.count('authorization');
+  if (count === 0) return null;
+  if (count > 1) return { ok: false, error: 'invalid_request', reason: 'several Authorization headers' };
+  const value = ctx.headers.get('authorization')!;
+  if (value.length > MAX_TOKEN + 7) return { ok: false, error: 'invalid_request', reason: `Authorization of ${value.length} bytes` };
+  if (value.length < 8 || value.slice(0, 7).toLowerCase() !== 'bearer ') return null; // another scheme: not ours
+  return value.slice(7).trim();
+}
+
+function methodOf(m: MethodOptions, identity: IdentityRuntime): Authenticate {
+  if ('jwt' in m) {
+    const issuers = m.jwt.issuers;
+    return (ctx) => {
+      const token = bearerToken(ctx);
+      if (token === null || typeof token !== 'string') return token;
+      return identity.jwt.verify(token, issuers);
+    };
+  }
+  if ('apiKey' in m) {
+    // (ajv fills no defaults inside oneOf branches)
+    const header = m.apiKey.header ?? 'x-api-key';
+    const query = m.apiKey.query;
+    return (ctx) => {
+      const count = ctx.headers.count(header);
+      if (count > 1) return { ok: false, error: 'invalid_request', reason: `several ${header} headers` };
+      let key = count === 1 ? ctx.headers.get(header)! : null;
+      if (key === null && query && ctx.query) key = new URLSearchParams(ctx.query).get(query);
+      return key === null ? null : identity.apiKeys.authenticate(key);
+    };
+  }
+  if ('mtls' in m) {
+    return (ctx) => {
+      const pem = ctx.peerCertificate();
+      return pem === null ? null : identity.certificates.map(pem);
+    };
+  }
+  const introspector = identity.introspectors.get(m.introspection.endpoint)!;
+  return (ctx) => {
+    const token = bearerToken(ctx);
+    if (token === null || typeof token !== 'string') return token;
+    return introspector.introspect(token);
+  };
+}
+
+function inList(list: BlockList, address: string): boolean {
+  try {
+    return list.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  } catch {
+    return false;
+  }
+}
+
+/** Header values from tokens are attacker-influenced: keep them to visible ASCII. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+class IdentityStage implements Stage {
+  readonly name = 'identity';
+  private readonly methods: Authenticate[];
+  private readonly allow: BlockList | null;
+  private readonly deny: BlockList | null;
+  private readonly consumers: ReadonlySet<string> | null;
+
+  constructor(
+    private readonly options: IdentityOptions,
+    private readonly identity: IdentityRuntime,
+  ) {
+    this.methods = options.methods.map((m) => methodOf(m, identity));
+    this.allow = cidrList(options.allowCidrs);
+    this.deny = cidrList(options.denyCidrs);
+    this.consumers = options.consumers ? new Set(options.consumers) : null;
+  }
+
+  onRequest(ctx: RequestContext): StageResult | Promise<StageResult> {
+    // Network segmentation first: nothing about credentials is revealed to a network that may not ask.
+    const address = ctx.clientAddress;
+    if ((this.deny && inList(this.deny, address)) || (this.allow && !inList(this.allow, address))) {
+      return forbidden(`client address ${address} not allowed on this route`, false);
+    }
+    return this.options.mode === 'any' ? this.any(ctx) : this.all(ctx);
+  }
+
+  private any(ctx: RequestContext): StageResult | Promise<StageResult> {
+    // The first method for which the request carries credentials decides; a
+    // failed token never falls through to a weaker method.
+    for (const authenticate of this.methods) {
+      const result = authenticate(ctx);
+      if (result === null) continue;
+      return result instanceof Promise ? result.then((r) => this.decide(ctx, r)) : this.decide(ctx, result);
+    }
+    return unauthenticated('no credentials');
+  }
+
+  private async all(ctx: RequestContext): Promise<StageResult> {
+    let first: Principal | null = null;
+    for (const authenticate of this.methods) {
+      const pending = authenticate(ctx);
+      if (pending === null) return unauthenticated('a required credential is missing');
+      const result = await pending;
+      if (!result.ok) return this.failure(result);
+      if (first && result.principal.consumer && first.consumer && result.principal.consumer !== first.consumer) {
+        return invalid('invalid_token', `credentials name different consumers (${first.consumer}, ${result.principal.consumer})`);
+      }
+      first ??= result.principal;
+    }
+    return this.authorize(ctx, first!);
+  }
+
+  private decide(ctx: RequestContext, result: AuthResult): StageResult {
+    return result.ok ? this.authorize(ctx, result.principal) : this.failure(result);
+  }
+
+  private failure(result: AuthFailure): StageResult {
+    if (result.error !== 'unavailable') return invalid(result.error, result.reason);
+    if (this.options.failOpen) return undefined; // configured: pass unauthenticated while no key was ever loaded
+    return { error: Errors.IDENTITY_UNAVAILABLE, reason: result.reason, headers: [['retry-after', '5']] };
+  }
+
+  private authorize(ctx: RequestContext, p: Principal): StageResult {
+    const o = this.options;
+    if (p.environment !== o.environment) {
+      return invalid('invalid_token', `credential from environment "${p.environment}" on a "${o.environment}" route`);
+    }
+    if (this.consumers && (!p.consumer || !this.consumers.has(p.consumer))) return forbidden(`consumer ${p.consumer ?? p.subject} not allowed`, true);
+    if (p.consumer) {
+      const c = this.identity.consumers.get(p.consumer);
+      if (c && ((c.deny && inList(c.deny, ctx.clientAddress)) || (c.allow && !inList(c.allow, ctx.clientAddress)))) {
+        return forbidden(`consumer ${p.consumer} not allowed from ${ctx.clientAddress}`, false);
+      }
+    }
+    if (o.scopes && !matches(p.scopes, o.scopes)) return forbidden('missing scope', true);
+    if (o.roles && !matches(p.roles, o.roles)) return forbidden('missing role', true);
+    if (o.claims) {
+      for (const m of o.claims) {
+        const value = p.claims[m.claim];
+        const ok =
+          m.equals !== undefined
+            ? value === m.equals
+            : m.in !== undefined
+              ? m.in.includes(value as string)
+              : value !== undefined && value !== null && String(value) === ctx.headers.get(m.equalsHeader!);
+        if (!ok) return forbidden(`claim ${m.claim} does not match`, true);
+      }
+    }
+    ctx.state.identity = p;
+    if (o.propagateHeaders) {
+      const h = ctx.upstreamHeaders;
+      h.push('x-authenticated-method', p.method, 'x-authenticated-subject', headerSafe(p.subject));
+      if (p.consumer) h.push('x-consumer-id', headerSafe(p.consumer));
+      if (p.source) h.push('x-authenticated-source', p.source);
+      if (p.scopes.size > 0) h.push('x-authenticated-scopes', headerSafe([...p.scopes].join(' ')));
+      if (p.roles.size > 0) h.push('x-consumer-groups', headerSafe([...p.roles].join(',')));
+    }
+    return undefined;
+  }
+}
+
+function matches(have: ReadonlySet<string>, want: { allOf?: string[]; anyOf?: string[] }): boolean {
+  if (want.allOf && !want.allOf.every((s) => have.has(s))) return false;
+  if (want.anyOf && want.anyOf.length > 0 && !want.anyOf.some((s) => have.has(s))) return false;
+  return true;
+}
+
+function unauthenticated(reason: string): StageReply {
+  return { error: Errors.UNAUTHENTICATED, reason, headers: [['www-authenticate', REALM]] };
+}
+
+function invalid(error: 'invalid_request' | 'invalid_token', reason: string): StageReply {
+  return { error: Errors.UNAUTHENTICATED, reason, headers: [['www-authenticate', `${REALM}, error="${error}"`]] };
+}
+
+function forbidden(reason: string, scope: boolean): StageReply {
+  return { error: Errors.FORBIDDEN, reason, headers: scope ? [['www-authenticate', `${REALM}, error="insufficient_scope"`]] : undefined };
+}
+
+function validate(options: Record<string, unknown>, config: GatewayConfig): string[] {
+  const o = options as unknown as IdentityOptions;
+  const issues: string[] = [];
+  const env = o.environment;
+  const issuers = new Map(config.identity.issuers.map((i) => [i.name, i]));
+  const endpoints = new Map(config.identity.introspection.map((i) => [i.name, i]));
+  const consumers = new Map(config.identity.consumers.map((c) => [c.name, c]));
+  o.methods.forEach((m, i) => {
+    if ('jwt' in m) {
+      for (const name of m.jwt.issuers) {
+        const issuer = issuers.get(name);
+        if (!issuer) issues.push(`methods[${i}].jwt.issuers: unknown issuer "${name}"`);
+        else if (issuer.environment !== env) issues.push(`methods[${i}].jwt.issuers: issuer "${name}" belongs to environment "${issuer.environment}", not "${env}"`);
+      }
+    } else if ('introspection' in m) {
+      const e = endpoints.get(m.introspection.endpoint);
+      if (!e) issues.push(`methods[${i}].introspection.endpoint: unknown introspection endpoint "${m.introspection.endpoint}"`);
+      else if (e.environment !== env) issues.push(`methods[${i}].introspection.endpoint: "${e.name}" belongs to environment "${e.environment}", not "${env}"`);
+    }
+  });
+  o.consumers?.forEach((name, i) => {
+    const c = consumers.get(name);
+    if (!c) issues.push(`consumers[${i}]: unknown consumer "${name}"`);
+    else if (c.environment !== env) issues.push(`consumers[${i}]: consumer "${name}" belongs to environment "${c.environment}", not "${env}"`);
+  });
+  for (const field of ['allowCidrs', 'denyCidrs'] as const) {
+    try {
+      cidrList(o[field]);
+    } catch (err) {
+      issues.push(`${field}: ${(err as Error).message}`);
+    }
+  }
+  return issues;
+}
+
+/** Authentication (JWT, API key, mTLS, introspection) and least-privilege authorization for a route. */
+export const identityStage: StageFactory = {
+  type: 'identity',
+  schema: identityStageSchema,
+  validate,
+  compile(options, context: StageContext): Stage {
+    if (!context.identity) throw new Error('identity stage without an identity runtime');
+    return new IdentityStage(options as unknown as IdentityOptions, context.identity);
+  },
+};
