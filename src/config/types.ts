@@ -1,4 +1,5 @@
 import type { ConsumerConfig, IntrospectionConfig, IssuerConfig } from '../identity/types.js';
+import type { SigningConfig } from '../identity/signer.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
@@ -71,6 +72,7 @@ export interface RouteConfig {
 }
 
 export interface IdentitySection {
+  signing?: SigningConfig;
   issuers: IssuerConfig[];
   introspection: IntrospectionConfig[];
   consumers: ConsumerConfig[];

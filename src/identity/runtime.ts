@@ -7,6 +7,7 @@ import { ClientCertMapper } from './client-cert.js';
 import { Introspector } from './introspection.js';
 import { JwtVerifier } from './jwt/verifier.js';
 import type { ConsumerConfig } from './types.js';
+import { IdentitySigner } from './signer.js';
 
 export interface ConsumerRuntime {
   readonly config: ConsumerConfig;
@@ -35,6 +36,7 @@ export class IdentityRuntime {
   readonly consumers: ReadonlyMap<string, ConsumerRuntime>;
   /** Identity of this section, to decide reuse on reload. */
   readonly key: string;
+  signer: IdentitySigner | null = null;
 
   constructor(
     readonly section: IdentitySection,
@@ -52,8 +54,9 @@ export class IdentityRuntime {
   }
 
   /** Loads keys (never throws: an issuer that is down is retried in the background). */
-  start(): Promise<void> {
-    return this.jwt.start();
+  async start(): Promise<void> {
+    if (this.section.signing) this.signer = await IdentitySigner.create(this.section.signing);
+    await this.jwt.start();
   }
 
   close(): Promise<void> {

@@ -86,10 +86,27 @@ const consumer = {
   },
 };
 
+const signing = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['privateKey', 'keyId'],
+  properties: {
+    privateKey: secretRef,
+    algorithm: { enum: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'], default: 'ES256' },
+    keyId: { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$' },
+    issuer: { type: 'string', minLength: 1, default: 'ztgate' },
+    ttlSec: { type: 'integer', minimum: 10, maximum: 3600, default: 60 },
+    header: { ...headerName, default: 'x-ztgate-identity' },
+    jwksPath: { type: 'string', pattern: '^/[A-Za-z0-9._~/-]*$', default: '/.well-known/ztgate/jwks.json' },
+  },
+};
+
 export const identitySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    /** The gateway's own key for signing forwarded identity (optional). */
+    signing,
     issuers: { type: 'array', default: [], items: issuer },
     introspection: { type: 'array', default: [], items: introspection },
     consumers: { type: 'array', default: [], items: consumer },
@@ -175,5 +192,7 @@ export const identityStageSchema = {
     /** When no key was ever loaded for the issuer: false (default) refuses, true lets the request pass unauthenticated. */
     failOpen: { type: 'boolean', default: false },
     propagateHeaders: { type: 'boolean', default: true },
+    /** Also forward the identity as a short-lived JWT signed by the gateway (needs identity.signing). */
+    propagateJwt: { type: 'boolean', default: false },
   },
 };

@@ -31,6 +31,7 @@ interface IdentityOptions {
   denyCidrs: string[];
   failOpen: boolean;
   propagateHeaders: boolean;
+  propagateJwt: boolean;
 }
 
 /** One way of finding and checking credentials; `null`: this request carries none for it. */
@@ -149,7 +150,7 @@ class IdentityStage implements Stage {
     return this.authorize(ctx, first!);
   }
 
-  private decide(ctx: RequestContext, result: AuthResult): StageResult {
+  private decide(ctx: RequestContext, result: AuthResult): StageResult | Promise<StageResult> {
     return result.ok ? this.authorize(ctx, result.principal) : this.failure(result);
   }
 
@@ -159,7 +160,7 @@ class IdentityStage implements Stage {
     return { error: Errors.IDENTITY_UNAVAILABLE, reason: result.reason, headers: [['retry-after', '5']] };
   }
 
-  private authorize(ctx: RequestContext, p: Principal): StageResult {
+  private authorize(ctx: RequestContext, p: Principal): StageResult | Promise<StageResult> {
     const o = this.options;
     if (p.environment !== o.environment) {
       return invalid('invalid_token', `credential from environment "${p.environment}" on a "${o.environment}" route`);
@@ -193,6 +194,12 @@ class IdentityStage implements Stage {
       if (p.source) h.push('x-authenticated-source', p.source);
       if (p.scopes.size > 0) h.push('x-authenticated-scopes', headerSafe([...p.scopes].join(' ')));
       if (p.roles.size > 0) h.push('x-consumer-groups', headerSafe([...p.roles].join(',')));
+    }
+    const signer = this.identity.signer;
+    if (o.propagateJwt && signer) {
+      const token = signer.token(p, ctx.route.config.upstream);
+      if (typeof token === 'string') ctx.upstreamHeaders.push(signer.config.header, token);
+      else return token.then((t) => void ctx.upstreamHeaders.push(signer.config.header, t));
     }
     return undefined;
   }
@@ -236,6 +243,7 @@ function validate(options: Record<string, unknown>, config: GatewayConfig): stri
       else if (e.environment !== env) issues.push(`methods[${i}].introspection.endpoint: "${e.name}" belongs to environment "${e.environment}", not "${env}"`);
     }
   });
+  if (o.propagateJwt && !config.identity.signing) issues.push('propagateJwt: needs identity.signing');
   o.consumers?.forEach((name, i) => {
     const c = consumers.get(name);
     if (!c) issues.push(`consumers[${i}]: unknown consumer "${name}"`);

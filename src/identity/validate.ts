@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { addCidr } from '../config/cidr.js';
 import { resolveSecret } from '../config/secrets.js';
 import { BlockList } from 'node:net';
+import { createPrivateKey } from 'node:crypto';
 import { ApiKeyAuthenticator } from './api-key.js';
 import { ClientCertMapper } from './client-cert.js';
 
@@ -42,6 +43,17 @@ export function validateIdentitySection(cfg: GatewayConfig, baseDir: string, iss
       issues.push(`identity.introspection[${i}].clientSecret: ${(err as Error).message}`);
     }
   });
+  if (id.signing) {
+    const ref = id.signing.privateKey;
+    if ('file' in ref) ref.file = resolve(baseDir, ref.file);
+    try {
+      const key = createPrivateKey(resolveSecret(ref));
+      const expected = id.signing.algorithm.startsWith('ES') ? 'ec' : id.signing.algorithm === 'EdDSA' ? 'ed25519' : 'rsa';
+      if (key.asymmetricKeyType !== expected) issues.push(`identity.signing.privateKey: a ${key.asymmetricKeyType} key does not fit ${id.signing.algorithm}`);
+    } catch (err) {
+      issues.push(`identity.signing.privateKey: ${(err as Error).message}`);
+    }
+  }
   // The same key or certificate on two consumers, a malformed fingerprint...: the runtime's own checks.
   for (const build of [() => new ApiKeyAuthenticator(id.consumers), () => new ClientCertMapper(id.consumers)]) {
     try {

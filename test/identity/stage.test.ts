@@ -4,7 +4,10 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, rawRequest, startGateway } from '../helpers/gateway.js';
 import { startEchoUpstream } from '../helpers/upstream.js';
 import { makeTestPki } from '../helpers/pki.js';
@@ -54,6 +57,9 @@ t.test('identity stage: JWT, API key, mTLS, authorization and propagation', asyn
   const [port, mtlsPort] = [await freePort(), await freePort()];
   const identity = (methods: unknown[], extra: Record<string, unknown> = {}) => [{ type: 'identity', environment: 'prod', methods, ...extra }];
   const jwt = { jwt: { issuers: ['corp'] } };
+  const gatewayKey = await generateKeyPair('ES256', { extractable: true });
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'ztgate-sign-')), 'signing.pem');
+  writeFileSync(keyFile, await exportPKCS8(gatewayKey.privateKey));
   const gw = await startGateway({
     listeners: [
       { name: 'main', host: '127.0.0.1', port },
@@ -67,6 +73,7 @@ t.test('identity stage: JWT, API key, mTLS, authorization and propagation', asyn
     ],
     upstreams: [{ name: 'app', targets: [{ url: `http://127.0.0.1:${upstream.port}` }] }],
     identity: {
+      signing: { privateKey: { file: keyFile }, keyId: 'gw-1', issuer: 'ztgate-test' },
       issuers: [
         { name: 'corp', environment: 'prod', issuer: issuer.base, audiences: ['orders'], algorithms: ['ES256'], discovery: true },
         { name: 'devidp', environment: 'dev', issuer: `${issuer.base}/dev`, algorithms: ['ES256'], jwksUri: `${issuer.base}/dev/jwks` },
@@ -82,7 +89,7 @@ t.test('identity stage: JWT, API key, mTLS, authorization and propagation', asyn
       ],
     },
     routes: [
-      { name: 'orders', match: { path: '/orders/*' }, upstream: 'app', stages: identity([jwt], { scopes: { allOf: ['orders:read'] } }) },
+      { name: 'orders', match: { path: '/orders/*' }, upstream: 'app', stages: identity([jwt], { scopes: { allOf: ['orders:read'] }, propagateJwt: true }) },
       { name: 'admin', match: { path: '/admin/*' }, upstream: 'app', stages: identity([jwt], { roles: { anyOf: ['admin'] } }) },
       { name: 'tenant', match: { path: '/tenant/*' }, upstream: 'app', stages: identity([jwt], { claims: [{ claim: 'tenant', equalsHeader: 'x-tenant' }] }) },
       { name: 'keys', match: { path: '/keys/*' }, upstream: 'app', stages: identity([{ apiKey: {} }], { consumers: ['acme'] }) },
@@ -113,6 +120,15 @@ t.test('identity stage: JWT, API key, mTLS, authorization and propagation', asyn
   t.equal(forwarded['x-authenticated-subject'], 'alice', 'verified subject propagated');
   t.equal(forwarded['x-authenticated-method'], 'jwt');
   t.equal(forwarded['x-consumer-id'], undefined, 'client-supplied identity header stripped');
+  const jwksRes = await fetch(`http://127.0.0.1:${port}/.well-known/ztgate/jwks.json`);
+  t.equal(jwksRes.status, 200, 'gateway publishes its JWKS');
+  const signed = await jwtVerify(String(forwarded['x-ztgate-identity']), createLocalJWKSet((await jwksRes.json()) as { keys: [] }), {
+    issuer: 'ztgate-test',
+    audience: 'app',
+  });
+  t.equal(signed.payload.sub, 'alice', 'upstream can verify the gateway-signed identity');
+  t.equal(signed.payload.scope, 'orders:read');
+  t.ok(signed.payload.exp! - signed.payload.iat! <= 60, 'short-lived');
 
   before = seen();
   res = await get('/admin/x', { authorization: `Bearer ${token}` });
