@@ -51,7 +51,7 @@ export async function signToken(key: TestKey | { alg: string; kid?: string; secr
     ...opts.claims,
   };
   for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];
-  const header = { alg: key.alg, ...(key.kid !== undefined ? { kid: key.kid } : {}), ...opts.header };
+  const header: Record<string, unknown> = { alg: key.alg, ...(key.kid !== undefined ? { kid: key.kid } : {}), ...opts.header };
   const signer = new SignJWT(claims as JWTPayload).setProtectedHeader(header as { alg: string });
   const crit = Array.isArray(header.crit) ? Object.fromEntries((header.crit as string[]).map((c) => [c, true])) : undefined;
   return signer.sign('secret' in key ? key.secret : key.privateKey, crit ? { crit } : undefined);

@@ -58,7 +58,7 @@ const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 const WINDOW_MS = 60_000;
 
-type FetchReason = 'start' | 'background' | 'miss';
+export type FetchReason = 'start' | 'background' | 'miss';
 
 class FetchCapError extends Error {}
 
@@ -89,7 +89,7 @@ export class IssuerKeys {
   #nextAttemptAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  readonly #abort = new AbortController();
+  #abort = new AbortController();
 
   constructor(config: IssuerConfig, log: Logger, options: IssuerKeysOptions = {}) {
     this.name = config.name;
@@ -137,6 +137,7 @@ export class IssuerKeys {
   /** Loads static keys and the first remote key set; never throws. */
   async start(): Promise<void> {
     this.#stopped = false;
+    if (this.#abort.signal.aborted) this.#abort = new AbortController();
     try {
       this.#static = await this.#loadStatic();
       if (this.#static.length > 0) {
@@ -275,7 +276,7 @@ export class IssuerKeys {
       // A discovered URL may have moved: discover again next time.
       if (this.#config.discovery && this.#config.jwksUri === undefined) this.#jwksUri = undefined;
       this.#log.warn(
-        { issuer: this.name, reason, err: (err as Error).message, failures: this.#failures, backoffMs: backoff, cachedKeys: this.size },
+        { issuer: this.name, reason, err: describeError(err), failures: this.#failures, backoffMs: backoff, cachedKeys: this.size },
         'jwt issuer: key fetch failed, keeping cached keys',
       );
       return false;
@@ -406,6 +407,13 @@ export class IssuerKeys {
     this.#byKid = byKid;
     this.#noKid = noKid;
   }
+}
+
+/** An error's message with its cause (fetch hides the network error there). */
+function describeError(err: unknown): string {
+  const e = err as Error & { cause?: { message?: string; code?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause ? `${e.message} (${cause})` : String(e.message ?? err);
 }
 
 /** A public signing JWK reduced to its public members, or why it is unusable. */

@@ -13,20 +13,36 @@
  *   5. jose verifies signature and claims (iss, aud, exp required, nbf, iat,
  *      skew, max age, required claims) with a key typed for the algorithm.
  *
- * Why batching (figures from scripts/bench-jwt.mjs; one run on a noisy 2-core
- * VM, 2 workers, Node 20, 256 verifications in flight, distinct tokens):
+ * Why a pool, and why batched: figures from `node scripts/bench-jwt.mjs`
+ * (distinct tokens, cache off, 256 in flight, 2 workers), three runs on a
+ * noisy 2-core VM (load average 3-7 from other jobs), Node 20.20:
  *
- *                         ES256        RS256
- *   inline (jose, main)   BENCH_ES_INLINE     BENCH_RS_INLINE
- *   pool, 1 per task      BENCH_ES_UNBATCHED  BENCH_RS_UNBATCHED
- *   pool, batched (32)    BENCH_ES_BATCHED    BENCH_RS_BATCHED
+ *                              ES256                    RS256
+ *   node:crypto, 1 thread,     11.6k-15.8k/s            42k-44k/s
+ *     sync (reference)
+ *   inline (jose on the        12.1k-17.2k/s, main      15.3k-18.7k/s, main
+ *     main thread)             thread 99-100% busy      thread 100% busy
+ *   pool, 1 token per task     3.7k-5.2k/s, main 52-55% 5.1k-7.0k/s, main 60-62%
+ *   pool, batched (<= 32)      12.9k-14.6k/s, main 34-36%  19.9k-23.0k/s, main 36-39%
  *
- * A piscina round trip costs about as much as one verification (issue 3: ~85 us,
- * ~15k tasks/s at best), so one task per token spends the pool's capacity on
- * message passing. Batching up to 32 tokens collected during one event-loop
- * turn (setImmediate) amortises that; a lone token waits at most one turn.
- * HMAC (hundreds of thousands per second) stays inline: moving it would cost
- * more than doing it.
+ *   cached repeat (sync hit)   ~550k/s                  ~670k/s  (one run)
+ *
+ * ("main" = the main thread's event-loop utilisation, bench driver included.)
+ * jose verifies through WebCrypto, whose signature work already runs on
+ * libuv's thread pool; what burns the main thread is jose's JavaScript around
+ * it (decoding, JSON, claims, promise plumbing). Inline verification saturates
+ * the event loop that must also serve HTTP. One piscina task per token is the
+ * worst choice: a round trip costs about as much as an ES256 verification
+ * (issue 3: ~85 us, ~15k tasks/s at best), so it is 3-4x slower than batching
+ * and still keeps the main thread half busy. Batching the tokens collected in
+ * one event-loop turn (setImmediate; at most 32 per task, spread over the
+ * workers) matches or beats inline throughput with a third of the main-thread
+ * cost; a lone token waits at most one turn. HMAC stays inline (hundreds of
+ * thousands per second: moving it would cost more than doing it).
+ *
+ * RFC 6750 codes: invalid_request for what is not a JWT at all (size, parts,
+ * base64url, JSON); invalid_token for everything else; `unavailable` only when
+ * no key was ever loaded for the chosen issuer (the route decides).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
