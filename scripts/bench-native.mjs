@@ -10,7 +10,9 @@
 //   BENCH_THREADS      load-generator threads            (default 1)
 //   BENCH_WARMUP       seconds of unrecorded warmup per target per round (default 1, 0 = none)
 //   BENCH_RUNS         rounds over all targets           (default 3)
-//   BENCH_TARGETS      comma list to restrict targets    (default all: direct,ztgate-1p,nginx-1w,haproxy-1t)
+//   BENCH_TARGETS      comma list to restrict targets    (default all: direct,ztgate-1p,nginx-1w,haproxy-1t,
+//                      ztgate-jwt-cached,ztgate-jwt-distinct,ztgate-apikey)
+//   BENCH_DISTINCT_TOKENS  distinct ES256 tokens for ztgate-jwt-distinct (default 150000)
 //   BENCH_KEEP_TMP=1   keep the temp dir (configs, logs) instead of deleting it
 //   BENCH_ZTGATE_CLI   gateway entry point to run            (default dist/cli.js)
 //
@@ -24,6 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distinctTokensLua, identityYaml, makeIdentityFixtures } from '../native-bench/identity-fixtures.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = path.join(ROOT, 'native-bench');
@@ -35,7 +38,10 @@ const ZTGATE_CLI = process.env.BENCH_ZTGATE_CLI
   ? path.resolve(process.env.BENCH_ZTGATE_CLI)
   : path.join(ROOT, 'dist', 'cli.js');
 const INSTALL_SH = path.join(ROOT, 'scripts', 'install-bench-tools.sh');
-const ALL_TARGETS = ['direct', 'ztgate-1p', 'nginx-1w', 'haproxy-1t'];
+const ALL_TARGETS = ['direct', 'ztgate-1p', 'nginx-1w', 'haproxy-1t', 'ztgate-jwt-cached', 'ztgate-jwt-distinct', 'ztgate-apikey'];
+/** Identity targets run on the ztgate-1p process, on routes with an identity stage (issue 3). */
+const IDENTITY_TARGETS = ['ztgate-jwt-cached', 'ztgate-jwt-distinct', 'ztgate-apikey'];
+const DISTINCT_TOKENS = Number(process.env.BENCH_DISTINCT_TOKENS || 150000);
 
 // ---------------------------------------------------------------- settings
 
@@ -324,14 +330,15 @@ function wrkRunner(wrkBin) {
   return {
     name: 'wrk',
     version,
-    async run(port, durationS) {
+    async run(port, durationS, target = {}) {
       const args = [
         '-t', String(settings.threads),
         '-c', String(settings.connections),
         '-d', `${durationS}s`,
         '--timeout', '5s',
-        '-s', LUA_REPORT,
-        `http://127.0.0.1:${port}/`,
+        '-s', target.script || LUA_REPORT,
+        ...(target.headers || []).flatMap((h) => ['-H', h]),
+        `http://127.0.0.1:${port}${target.path || '/'}`,
       ];
       const c = new Child('wrk', wrkBin, args);
       currentLoad = c;
@@ -417,7 +424,7 @@ async function startUpstream(port) {
   return c;
 }
 
-async function startZtgate(port, upstreamPort) {
+async function startZtgate(port, upstreamPort, identity) {
   if (!fs.existsSync(ZTGATE_CLI)) {
     return { ok: false, reason: `${path.relative(ROOT, ZTGATE_CLI)} is absent (run \`npm run build\` first); skipping ztgate` };
   }
@@ -442,6 +449,11 @@ async function startZtgate(port, upstreamPort) {
     '    public: true',
     '',
   ].join('\n'));
+  if (identity) {
+    // Identity routes beside the bare one, on the same process, so they compare in one run.
+    const [section, routes] = identityYaml(identity).split('extraRoutes:\n');
+    fs.appendFileSync(cfg, `${routes}\n${section}\n`);
+  }
   const env = { ...process.env, ZTGATE_PROCESSES: '1', ZTGATE_LOG_LEVEL: 'warn' };
   const c = new Child('ztgate-1p', process.execPath, [ZTGATE_CLI, '--config', cfg], { cwd: ROOT, env });
   const r = await waitReady(c, port, 15000);
@@ -633,13 +645,26 @@ async function main() {
 
   if (wantedTargets.includes('direct')) targets.push({ name: 'direct', port: upPort, child: upstream });
 
-  if (wantedTargets.includes('ztgate-1p')) {
-    const r = await startZtgate(ztPort, upPort);
-    if (r.ok) {
-      targets.push({ name: 'ztgate-1p', port: ztPort, child: r.child });
+  const wantIdentity = wantedTargets.some((t) => IDENTITY_TARGETS.includes(t));
+  if (wantedTargets.includes('ztgate-1p') || wantIdentity) {
+    let identity = null;
+    if (wantIdentity) {
+      log(`identity targets: signing ${DISTINCT_TOKENS} distinct ES256 tokens (BENCH_DISTINCT_TOKENS)...`);
+      identity = makeIdentityFixtures(tmpDir, DISTINCT_TOKENS);
+    }
+    const r = await startZtgate(ztPort, upPort, identity);
+    if (r.ok && identity) {
+      const add = (name, extra) => wantedTargets.includes(name) && targets.push({ name, port: ztPort, child: r.child, ...extra });
+      add('ztgate-jwt-cached', { path: '/jwt/x', headers: [`Authorization: Bearer ${identity.repeatedToken}`] });
+      add('ztgate-jwt-distinct', { path: '/jwt/x', script: distinctTokensLua(tmpDir, identity.tokensFile, LUA_REPORT, '/jwt/x') });
+      add('ztgate-apikey', { path: '/key/x', headers: [`x-api-key: ${identity.apiKey}`] });
+    }
+    if (!r.ok) skip('ztgate-1p', r.reason);
+    else {
       versions.ztgate = r.version;
       log(`ztgate-1p ready on 127.0.0.1:${ztPort}`);
-    } else skip('ztgate-1p', r.reason);
+      if (wantedTargets.includes('ztgate-1p')) targets.push({ name: 'ztgate-1p', port: ztPort, child: r.child });
+    }
   }
 
   if (wantedTargets.includes('nginx-1w')) {
@@ -687,9 +712,9 @@ async function main() {
         continue;
       }
       try {
-        if (settings.warmup_s > 0) await load.run(t.port, settings.warmup_s);
+        if (settings.warmup_s > 0) await load.run(t.port, settings.warmup_s, t);
         if (interrupted) return;
-        const s = await load.run(t.port, settings.duration_s);
+        const s = await load.run(t.port, settings.duration_s, t);
         s.round = roundNo + 1;
         samples.get(t.name).push(s);
         const errs = s.errors_total ? `, ${s.errors_total} errors (non2xx ${s.non2xx})` : '';
@@ -730,6 +755,9 @@ async function main() {
     ztgate_vs_nginx_p99: ratio(zt && zt.p99_ms, ng && ng.p99_ms),
     ztgate_vs_haproxy_rps: ratio(zt && zt.rps, ha && ha.rps),
     ztgate_vs_direct_rps: ratio(zt && zt.rps, di && di.rps),
+    jwt_cached_vs_bare_rps: ratio(by('ztgate-jwt-cached')?.rps, zt && zt.rps),
+    jwt_distinct_es256_vs_bare_rps: ratio(by('ztgate-jwt-distinct')?.rps, zt && zt.rps),
+    apikey_vs_bare_rps: ratio(by('ztgate-apikey')?.rps, zt && zt.rps),
   };
 
   const result = {
