@@ -28,6 +28,7 @@ export const Errors = Object.freeze({
   UPSTREAM_BAD_RESPONSE: kind('ZTG_UPSTREAM_BAD_RESPONSE', 502, 'Upstream sent an invalid response'),
   UPSTREAM_UNAVAILABLE: kind('ZTG_UPSTREAM_UNAVAILABLE', 503, 'No upstream target can take the request'),
   SHUTTING_DOWN: kind('ZTG_SHUTTING_DOWN', 503, 'Gateway is shutting down'),
+  UPLOAD_BACKLOG: kind('ZTG_UPLOAD_BACKLOG', 503, 'Upstream cannot take the upload this fast'),
   IDENTITY_UNAVAILABLE: kind('ZTG_IDENTITY_UNAVAILABLE', 503, 'Identity provider unavailable'),
   UPSTREAM_TIMEOUT: kind('ZTG_UPSTREAM_TIMEOUT', 504, 'Upstream timed out'),
   INTERNAL: kind('ZTG_INTERNAL', 500, 'Internal gateway error'),

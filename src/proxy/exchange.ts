@@ -12,8 +12,21 @@ import type { BlockList } from 'node:net';
 
 /** Buffered upload bytes before the client is paused while no upstream socket is ready. */
 const MAX_BUFFERED_UPLOAD = 256 * 1024;
+/**
+ * Upload bytes queued to a slow upstream before the exchange is refused. Only a
+ * client that keeps sending while paused gets here (see onClientData).
+ */
+const MAX_UPLOAD_BACKLOG = 32 * 1024 * 1024;
 /** Largest response a buffering (needsResponseBody) stage may hold. */
 const MAX_BUFFERED_RESPONSE = 16 * 1024 * 1024;
+/**
+ * Largest chunked-body piece written at once. uWS (as pinned) drops a write made while
+ * corked that does not fit its 16 KiB cork buffer when flushing that buffer meets a full
+ * socket; chunked body writes therefore go out in pieces that fit, each in a cork of its own.
+ */
+const CHUNK_PIECE = 16 * 1024 - 64;
+/** Methods a request may be sent again for after a stale pooled socket (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export interface ExchangeHost {
   readonly log: Logger;
@@ -72,6 +85,10 @@ export class Exchange implements ExchangeHandler {
   private responseCtx: ResponseContext | null = null;
   private head: ResponseHead | null = null;
   private completedWhileHolding = false;
+  /** Inside corked(): chunked body bytes and the end wait until the cork is released. */
+  private inCork = false;
+  private corkedChunks: Buffer[] | null = null;
+  private endAfterCork = false;
   status = 0;
 
   constructor(
@@ -99,6 +116,11 @@ export class Exchange implements ExchangeHandler {
       const copy = Buffer.copyBytesFrom(new Uint8Array(chunk));
       if (this.streamingUpload && this.conn) {
         if (!this.writeUpload(this.conn, copy)) this.pauseClient();
+        // uWS 6.0.1 keeps delivering onData after res.pause() when a fast client fills its
+        // 512 KiB reads (native-bench/NOTES.md); memory stays bounded by refusing the rest.
+        if (this.conn.socket.writableLength > MAX_UPLOAD_BACKLOG) {
+          this.fail(new GatewayError(Errors.UPLOAD_BACKLOG, `upload backlog over ${MAX_UPLOAD_BACKLOG} bytes: the client ignored backpressure`), true);
+        }
       } else {
         this.uploadChunks.push(copy);
         this.uploadBuffered += copy.length;
@@ -204,8 +226,26 @@ export class Exchange implements ExchangeHandler {
   }
 
   batch(fn: () => void): void {
-    if (this.out === Out.Done) fn();
-    else this.res.cork(fn);
+    // Chunked body writes cork themselves, piece by piece (see CHUNK_PIECE).
+    if (this.out === Out.Done || this.out === Out.Chunked) fn();
+    else this.corked(fn);
+  }
+
+  /** Runs `fn` corked; chunked body bytes it produced are written after, outside that cork. */
+  private corked(fn: () => void): void {
+    this.inCork = true;
+    try {
+      this.res.cork(fn);
+    } finally {
+      this.inCork = false;
+    }
+    const chunks = this.corkedChunks;
+    this.corkedChunks = null;
+    if (chunks) for (const chunk of chunks) this.writeChunked(chunk);
+    if (this.endAfterCork) {
+      this.endAfterCork = false;
+      this.endChunked();
+    }
   }
 
   onHead(head: ResponseHead, hasBody: boolean): void {
@@ -234,13 +274,13 @@ export class Exchange implements ExchangeHandler {
         const rc = this.responseCtx!;
         const held = this.responseChunks!;
         this.responseChunks = null;
-        this.res.cork(() => {
+        this.corked(() => {
           this.out = Out.None;
           this.writeHead(rc.status, head.statusMessage, rc.headers, hasBody, head.contentLength);
           for (const chunk of held) this.onBody(chunk);
           if (this.completedWhileHolding) this.onComplete();
         });
-        this.conn?.resume();
+        if (!this.upstreamPaused) this.conn?.resume();
       },
       (err) => this.stageFailed(err),
     );
@@ -261,9 +301,14 @@ export class Exchange implements ExchangeHandler {
     for (let i = 0; i < raw.length; i += 2) res.writeHeader(raw[i], raw[i + 1]);
     res.writeHeader('x-request-id', this.ctx.id);
     if (!hasBody) {
-      // HEAD keeps the length the upstream announced; 204/304 have none.
-      if (contentLength >= 0 && this.ctx.method === 'HEAD') res.endWithoutBody(contentLength);
-      else res.endWithoutBody();
+      // HEAD keeps the length the upstream announced; 204/304 have none; others have an empty body.
+      if (this.ctx.method === 'HEAD') {
+        // Written by hand: uWS endWithoutBody(length) counts the response as unfinished and
+        // closes the connection when the next request arrives on it.
+        if (contentLength >= 0) res.writeHeader('content-length', String(contentLength));
+        res.endWithoutBody();
+      } else if (status === 204 || status === 304) res.endWithoutBody();
+      else res.end();
       this.finishClient();
       return;
     }
@@ -290,7 +335,7 @@ export class Exchange implements ExchangeHandler {
         return;
       }
       case Out.Chunked:
-        if (!this.res.write(chunk)) this.waitWritable(null, 0);
+        this.writeChunked(chunk);
         return;
       case Out.Holding:
         this.responseChunks!.push(chunk);
@@ -306,6 +351,28 @@ export class Exchange implements ExchangeHandler {
       default:
         return;
     }
+  }
+
+  private writeChunked(chunk: Buffer): void {
+    if (this.inCork) {
+      (this.corkedChunks ??= []).push(chunk);
+      return;
+    }
+    if (this.out !== Out.Chunked) return;
+    let ok = true;
+    for (let off = 0; off < chunk.length; off += CHUNK_PIECE) {
+      const piece = chunk.length <= CHUNK_PIECE ? chunk : chunk.subarray(off, off + CHUNK_PIECE);
+      this.res.cork(() => {
+        if (!this.res.write(piece)) ok = false;
+      });
+    }
+    if (!ok) this.waitWritable(null, 0);
+  }
+
+  private endChunked(): void {
+    if (this.out !== Out.Chunked) return;
+    this.res.cork(() => this.res.end());
+    this.finishClient();
   }
 
   /** Client socket full: stop reading the upstream until uWS can take more. */
@@ -341,8 +408,8 @@ export class Exchange implements ExchangeHandler {
         this.completedWhileHolding = true;
         return;
       case Out.Chunked:
-        this.res.end();
-        this.finishClient();
+        if (this.inCork) this.endAfterCork = true;
+        else this.endChunked();
         return;
       case Out.Buffering:
         void this.completeBuffered();
@@ -380,7 +447,14 @@ export class Exchange implements ExchangeHandler {
   onError(error: GatewayError, replayable: boolean): void {
     this.conn = null;
     // The upstream closed a pooled socket we reused: send once more on a fresh one, if the body is at hand.
-    if (replayable && !this.replayed && this.out === Out.None && (this.framing === 0 || this.ctx.body !== null)) {
+    // Only idempotent methods: a proxy must not retry others (RFC 9110 §9.2.2).
+    if (
+      replayable &&
+      !this.replayed &&
+      this.out === Out.None &&
+      IDEMPOTENT.has(this.ctx.method) &&
+      (this.framing === 0 || this.ctx.body !== null)
+    ) {
       const fresh = this.pool?.acquireFresh();
       if (fresh) {
         this.replayed = true;

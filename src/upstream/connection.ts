@@ -134,12 +134,15 @@ export class UpstreamConnection {
     this.maybeFinish();
   }
 
+  /** The client cannot take more: stop reading. The upstream is not idle meanwhile, so no idle timer runs. */
   pause(): void {
     this.socket.pause();
+    this.socket.setTimeout(0);
   }
 
   resume(): void {
     this.socket.resume();
+    if (this.phase !== Phase.Closed) this.armTimer();
   }
 
   /** Abandons the exchange (client went away): the socket cannot be reused. */
@@ -228,13 +231,19 @@ export class UpstreamConnection {
   }
 
   private onEnd(): void {
-    if (this.handler && this.parser.busy) {
-      try {
-        if (this.parser.finish()) return; // close-delimited body completed
-      } catch (err) {
-        this.fail(this.parseFailure(err));
-        return;
-      }
+    const handler = this.handler;
+    if (handler && this.parser.busy) {
+      let settled = false;
+      // Completing a close-delimited body writes its end to the client: batched like onData.
+      handler.batch(() => {
+        try {
+          settled = this.parser.finish(); // close-delimited body completed
+        } catch (err) {
+          this.fail(this.parseFailure(err));
+          settled = true;
+        }
+      });
+      if (settled) return;
       this.fail(new GatewayError(Errors.UPSTREAM_RESET, `${this.target.url} closed the connection before responding`));
       return;
     }

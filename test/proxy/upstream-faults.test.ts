@@ -6,7 +6,7 @@
  * (a scripted raw TCP server, or a closed port) under its own route prefix, so
  * connection reuse in one case cannot leak into another.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -56,7 +56,7 @@ async function scriptedUpstream(script: (req: UpRequest, socket: Socket) => void
   const server = createNetServer((socket) => {
     const conn = ++connections;
     sockets.add(socket);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let seq = 0;
     let bodyLeft = 0;
     let bodyChunks: Buffer[] = [];
@@ -185,7 +185,7 @@ interface RawMessage {
  * so a stray byte after a response breaks the next one.
  */
 class RawClient {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiter: (() => void) | null = null;
   closed = false;
   readonly socket: Socket;
@@ -281,7 +281,7 @@ interface Problem {
 }
 
 /** The answer is an RFC 9457 problem with `code`, carrying the request id, and the gateway logged that code for that id. */
-async function assertProblem(t: Tap.Test, gw: RunningGateway, res: ClientResponse, status: number, code: string): Promise<Problem> {
+async function assertProblem(t: Test, gw: RunningGateway, res: ClientResponse, status: number, code: string): Promise<Problem> {
   t.equal(res.status, status, `status ${status}`);
   t.match(String(res.headers['content-type']), /^application\/problem\+json/, 'problem content type');
   const id = res.headers['x-request-id'];
@@ -352,6 +352,7 @@ const up = {
     if (req.target.endsWith('/204')) respond(s, 'HTTP/1.1 204 No Content\r\nX-Kind: no-content\r\n\r\n');
     // A 304 may announce the representation's length; no body follows it.
     else if (req.target.endsWith('/304')) respond(s, 'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1234\r\n\r\n');
+    else if (req.target.endsWith('/empty')) respond(s, 'HTTP/1.1 200 OK\r\nX-Kind: empty\r\nContent-Length: 0\r\n\r\n');
     else respond(s, ok('after'));
   }),
   head: await scriptedUpstream((req, s) => {
@@ -414,8 +415,11 @@ t.teardown(async () => {
   for (const u of Object.values(up)) await u.close();
 });
 
+/** uWS prints this when a response is written outside cork (each write then becomes its own syscall). */
+const CORK_WARNING = /writes must be made from within a corked callback/;
+
 /** The gateway still answers through a healthy upstream. */
-async function stillServing(t: Tap.Test): Promise<void> {
+async function stillServing(t: Test): Promise<void> {
   const res = await send(gw.port, '/echo/still-alive');
   t.equal(res.status, 200, 'gateway keeps serving afterwards');
   t.equal((JSON.parse(res.body.toString()) as { url: string }).url, '/echo/still-alive');
@@ -554,6 +558,7 @@ t.test('204 and 304 pass through with no body', async (t) => {
   t.notOk(r304.headers['transfer-encoding'], '304: no Transfer-Encoding');
   await sleep(150);
   t.equal(client.pending, 0, 'no body bytes after the 204 and 304 heads');
+  t.equal(client.closed, false, 'client connection still open');
   // The next exchange on both connections is intact.
   client.write('GET /noBody/after HTTP/1.1\r\nHost: t\r\n\r\n');
   const after = await client.read();
@@ -561,6 +566,18 @@ t.test('204 and 304 pass through with no body', async (t) => {
   t.equal(after.body.toString(), 'after');
   t.equal(up.noBody.connections, 1, 'the gateway did not wait for a 304 body: upstream socket reused');
   await stillServing(t);
+});
+
+t.test('an empty 200 (Content-Length: 0) is framed as empty for the client', async (t) => {
+  // Without a length a 200 would be close-delimited: a keep-alive client would hang waiting for its end.
+  const res = await Promise.race([send(gw.port, '/noBody/empty'), sleep(3000).then(() => null)]);
+  t.ok(res, 'the client sees the end of the response without the connection closing');
+  if (!res) return;
+  t.equal(res.status, 200);
+  t.equal(res.headers['x-kind'], 'empty');
+  t.equal(res.headers['content-length'], '0');
+  t.ok(res.complete);
+  t.ok(res.ms < 1000, `at once (${res.ms.toFixed(0)} ms)`);
 });
 
 t.test('HEAD keeps Content-Length and carries no body', async (t) => {
@@ -573,6 +590,7 @@ t.test('HEAD keeps Content-Length and carries no body', async (t) => {
   t.notOk(head.headers['transfer-encoding']);
   await sleep(150);
   t.equal(client.pending, 0, 'no body bytes after a HEAD answer');
+  t.equal(client.closed, false, 'client connection still open after a HEAD answer');
   client.write('GET /head/y HTTP/1.1\r\nHost: t\r\n\r\n');
   const after = await client.read();
   t.equal(after.body.toString(), 'after-head');
@@ -600,7 +618,10 @@ t.test('a close-delimited response (no length, Connection: close) passes intact'
   t.ok(res.complete, 'complete (the gateway re-frames it for the client)');
   t.equal(res.body.length, CLOSE_DELIMITED_BODY.length, 'every byte');
   t.equal(createHash('sha256').update(res.body).digest('hex'), createHash('sha256').update(CLOSE_DELIMITED_BODY).digest('hex'), 'same bytes');
-  t.equal(res.headers.connection === 'close' && res.headers['transfer-encoding'] === undefined && res.headers['content-length'] === undefined, false, 'the client is not left with a close-delimited body of its own');
+  t.ok(
+    res.headers['transfer-encoding'] === 'chunked' || res.headers['content-length'] === String(CLOSE_DELIMITED_BODY.length),
+    'the client gets a framed body, not a close-delimited one of its own',
+  );
   // And the client connection stays usable.
   const client = new RawClient(gw.port);
   t.teardown(() => client.destroy());
@@ -609,6 +630,7 @@ t.test('a close-delimited response (no length, Connection: close) passes intact'
   t.equal(again.body.length, CLOSE_DELIMITED_BODY.length);
   client.write('GET /echo/z HTTP/1.1\r\nHost: t\r\n\r\n');
   t.equal((await client.read()).status, 200, 'client connection reusable after a close-delimited upstream answer');
+  t.notMatch(gw.output(), CORK_WARNING, 'the end of a close-delimited body is written inside a uWS cork');
   await stillServing(t);
 });
 
@@ -679,4 +701,8 @@ t.test('pool limit: maxConnections 1, maxQueued 1, slow upstream, 3 concurrent â
   t.ok(Math.max(...served.map((r) => r.ms)) >= 1300, 'the queued one waited for the single connection');
   t.equal(up.slowPool.connections, 1, 'never more than one upstream connection');
   await stillServing(t);
+});
+
+t.test('no response was written outside a uWS cork during the whole run', async (t) => {
+  t.notMatch(gw.output(), CORK_WARNING);
 });
