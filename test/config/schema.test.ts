@@ -57,7 +57,7 @@ t.test('errors name the path and the reason', async (t) => {
 
   const c6 = base() as Record<string, unknown>;
   (c6.routes as Record<string, unknown>[])[0].stages = [{ type: 'nope' }];
-  t.match(issuesOf(c6), [/^routes\[0\]\.stages\[0\]\.type: must be one of "headers"/]);
+  t.match(issuesOf(c6), [/^routes\[0\]\.stages\[0\]\.type: must be one of .*"headers"/]);
 
   const c7 = base() as Record<string, unknown>;
   c7.trustedProxies = ['10.0.0.0/33'];

@@ -108,7 +108,7 @@ export async function startGateway(config: Record<string, unknown>, options: Gat
     },
   };
   await Promise.race([
-    waitForLog((l) => l.msg === 'ztgate listening', 15_000),
+    waitForLog((l) => l.msg === 'ztgate listening', 30_000),
     exited.then(() => {
       throw new Error(`gateway exited before listening:\n${out}`);
     }),
