@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { readGossipEnv, type GossipEnv } from '../ratelimit/gossip.js';
 
 /**
  * Every tuning variable ztgate reads, in one place (the README lists the same table).
@@ -16,7 +17,12 @@ export interface Tuning {
   configPath: string;
   /** How long SIGTERM waits for in-flight requests before closing them. */
   drainMs: number;
+  /** Rate-limit gossip: ZTGATE_GOSSIP_PORT (base; process i binds base + i), _PEERS, _SECRET. */
+  gossip: GossipEnv;
 }
+
+/** Base gossip port when several processes share limits and none is configured. */
+export const DEFAULT_GOSSIP_PORT = 7946;
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -42,5 +48,6 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     logLevel,
     configPath: env.ZTGATE_CONFIG || '',
     drainMs: positiveInt(env, 'ZTGATE_DRAIN_MS', 10_000, 3_600_000),
+    gossip: readGossipEnv(env),
   };
 }

@@ -4,6 +4,7 @@ import type { CompiledRoute, ListenerInfo } from '../server/compiled.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { IdentityRuntime } from '../identity/runtime.js';
+import type { DistributedLimiter } from '../ratelimit/limiter.js';
 
 /**
  * What a stage sees of a request. Everything was copied out of uWS before the
@@ -76,6 +77,8 @@ export interface StageContext {
   readonly log: Logger;
   /** Present when the config has an identity section. */
   readonly identity: IdentityRuntime | null;
+  /** The process's rate limiter (buckets shared with the other members over gossip). */
+  readonly rateLimiter: DistributedLimiter;
 }
 
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */

@@ -7,8 +7,17 @@ import { stageFactoryByType, stageFactories } from '../pipeline/registry.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
 import { IdentityRuntime } from '../identity/runtime.js';
 import type { Logger } from '../observe/log.js';
+import type { DistributedLimiter } from '../ratelimit/limiter.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
+
+/** What lives as long as the process, across config generations. */
+export interface ProcessServices {
+  readonly log: Logger;
+  /** Worker-pool threads for CPU-heavy stages (ZTGATE_WORKERS). */
+  readonly workers: number;
+  readonly rateLimiter: DistributedLimiter;
+}
 
 /** What a request knows of the listener it arrived on. */
 export interface ListenerInfo {
@@ -57,9 +66,9 @@ export class CompiledConfig {
   private constructor(
     readonly source: GatewayConfig,
     readonly identity: IdentityRuntime | null,
-    log: Logger,
+    services: ProcessServices,
   ) {
-    const context: StageContext = { config: source, log, identity };
+    const context: StageContext = { config: source, log: services.log, identity, rateLimiter: services.rateLimiter };
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
     this.upstreams = upstreams;
@@ -90,18 +99,18 @@ export class CompiledConfig {
    * Builds a generation. The identity runtime (keys, caches, worker pool) of
    * `previous` is kept when the identity section did not change.
    */
-  static async create(source: GatewayConfig, log: Logger, workers: number, previous: CompiledConfig | null): Promise<CompiledConfig> {
+  static async create(source: GatewayConfig, services: ProcessServices, previous: CompiledConfig | null): Promise<CompiledConfig> {
     const id = source.identity;
     let identity: IdentityRuntime | null = null;
     if (id.issuers.length + id.consumers.length + id.introspection.length > 0) {
       if (previous?.identity && previous.identity.key === JSON.stringify(id)) {
         identity = previous.identity;
       } else {
-        identity = new IdentityRuntime(id, workers, log);
+        identity = new IdentityRuntime(id, services.workers, services.log);
         await identity.start();
       }
     }
-    return new CompiledConfig(source, identity, log);
+    return new CompiledConfig(source, identity, services);
   }
 
   /** Closes idle upstream connections now, busy ones when their request ends; frees identity services `next` does not share. */

@@ -2,6 +2,7 @@ import { readTuning } from '../config/env.js';
 import { createLogger } from '../observe/log.js';
 import { Gateway } from './gateway.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
+import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 
 /**
  * Entry of a gateway process (forked by the supervisor). It waits for its
@@ -11,6 +12,9 @@ import type { ToGateway, ToSupervisor } from './messages.js';
 const tuning = readTuning();
 const log = createLogger(tuning.logLevel, { role: 'gateway' });
 let gateway: Gateway | null = null;
+let limits: ProcessLimiter | null = null;
+/** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
+const index = Number(process.env.ZTGATE_PROCESS_INDEX ?? 0);
 let stopping = false;
 
 function send(message: ToSupervisor): void {
@@ -21,6 +25,7 @@ async function stop(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   const left = gateway ? await gateway.drain(tuning.drainMs) : 0;
+  await limits?.stop();
   log.info({ why, abandoned: left }, left === 0 ? 'drained, exiting' : 'drain deadline passed, exiting');
   // Let pino's asynchronous destination flush before leaving.
   setTimeout(() => process.exit(0), 50).unref();
@@ -29,10 +34,13 @@ async function stop(why: string): Promise<void> {
 process.on('message', (message: ToGateway) => {
   switch (message.type) {
     case 'start':
-      if (gateway) return;
-      gateway = new Gateway(log, tuning.workers, message.config);
-      gateway
-        .init()
+      if (gateway || limits) return;
+      startProcessLimiter(tuning, index, log)
+        .then((l) => {
+          limits = l;
+          gateway = new Gateway(log, { log, workers: tuning.workers, rateLimiter: l.limiter }, message.config);
+          return gateway.init();
+        })
         .then(() => gateway!.listen())
         .then(
         (urls) => send({ type: 'listening', urls }),

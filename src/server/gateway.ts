@@ -1,7 +1,7 @@
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { loadUws } from './uws.js';
 import { createHandler, type HandlerHost } from './handler.js';
-import { CompiledConfig, listenerInfo } from './compiled.js';
+import { CompiledConfig, listenerInfo, type ProcessServices } from './compiled.js';
 import type { GatewayConfig, ListenerConfig } from '../config/types.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { Logger } from '../observe/log.js';
@@ -22,7 +22,7 @@ export class Gateway implements HandlerHost {
 
   constructor(
     readonly log: Logger,
-    private readonly workers: number,
+    private readonly services: ProcessServices,
     private readonly initial: GatewayConfig,
   ) {
     this.listenerKey = JSON.stringify(initial.listeners);
@@ -30,7 +30,7 @@ export class Gateway implements HandlerHost {
 
   /** Compiles the first config (loading identity keys) before anything listens. */
   async init(): Promise<void> {
-    this.config = await CompiledConfig.create(this.initial, this.log, this.workers, null);
+    this.config = await CompiledConfig.create(this.initial, this.services, null);
   }
 
   current(): CompiledConfig {
@@ -95,7 +95,7 @@ export class Gateway implements HandlerHost {
    */
   async reload(config: GatewayConfig): Promise<{ listenersChanged: boolean }> {
     const previous = this.config;
-    const next = await CompiledConfig.create(config, this.log, this.workers, previous);
+    const next = await CompiledConfig.create(config, this.services, previous);
     this.config = next;
     previous.retire(next);
     return { listenersChanged: JSON.stringify(config.listeners) !== this.listenerKey };

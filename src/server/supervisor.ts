@@ -30,6 +30,8 @@ export class Supervisor {
   private stopping = false;
   private crashes = 0;
   private readonly started = new Map<Worker, number>();
+  /** Slot of each process (0..N-1): a restarted process takes its predecessor's gossip port. */
+  private readonly slots = new Map<Worker, number>();
   private listening = 0;
   private announced = false;
 
@@ -46,16 +48,17 @@ export class Supervisor {
       silent: false,
     });
     process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= '16384';
-    for (let i = 0; i < tuning.processes; i++) this.fork();
+    for (let i = 0; i < tuning.processes; i++) this.fork(i);
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     process.on('SIGHUP', () => this.reload());
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     process.on('SIGINT', () => this.stop('SIGINT'));
   }
 
-  private fork(): void {
-    const worker = cluster.fork();
+  private fork(slot: number): void {
+    const worker = cluster.fork({ ZTGATE_PROCESS_INDEX: String(slot) });
     this.started.set(worker, Date.now());
+    this.slots.set(worker, slot);
     worker.on('message', (message: ToSupervisor) => this.onMessage(worker, message));
   }
 
@@ -98,7 +101,9 @@ export class Supervisor {
 
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     const startedAt = this.started.get(worker) ?? Date.now();
+    const slot = this.slots.get(worker) ?? 0;
     this.started.delete(worker);
+    this.slots.delete(worker);
     if (this.stopping) {
       if (this.started.size === 0) {
         this.options.log.info('all gateway processes stopped');
@@ -110,7 +115,7 @@ export class Supervisor {
     const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.crashes++);
     this.options.log.error({ gatewayPid: worker.process.pid, code, signal, restartInMs: delay }, 'gateway process exited; restarting');
     setTimeout(() => {
-      if (!this.stopping) this.fork();
+      if (!this.stopping) this.fork(slot);
     }, delay).unref();
   }
 

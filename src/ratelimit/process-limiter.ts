@@ -1,0 +1,39 @@
+import { DEFAULT_GOSSIP_PORT, type Tuning } from '../config/env.js';
+import type { Logger } from '../observe/log.js';
+import { Gossip, gossipOptionsFor } from './gossip.js';
+import { DistributedLimiter } from './limiter.js';
+
+export interface ProcessLimiter {
+  limiter: DistributedLimiter;
+  stop(): Promise<void>;
+}
+
+/**
+ * The rate limiter of one gateway process. Alone (one process, no peers) it
+ * is local; otherwise it joins the gossip channel as member `index`, so the
+ * processes of this host and the peer hosts share every limit.
+ */
+export async function startProcessLimiter(tuning: Tuning, index: number, log: Logger): Promise<ProcessLimiter> {
+  const env = tuning.gossip;
+  let gossip: Gossip | null = null;
+  if (tuning.processes > 1 || env.seeds.length > 0) {
+    const base = { ...env, port: env.port || DEFAULT_GOSSIP_PORT };
+    gossip = new Gossip(gossipOptionsFor(base, index, tuning.processes, log));
+    try {
+      const bound = await gossip.start();
+      log.info({ gossip: bound, authenticated: gossip.authenticated }, gossip.authenticated ? 'rate-limit gossip on' : 'rate-limit gossip on loopback only (no ZTGATE_GOSSIP_SECRET)');
+    } catch (err) {
+      log.error({ err, port: base.port + index }, 'rate-limit gossip cannot start: limits are per process until it can');
+      gossip = null;
+    }
+  }
+  const limiter = new DistributedLimiter({ gossip: gossip ?? undefined, shards: tuning.shards, log });
+  limiter.start();
+  return {
+    limiter,
+    async stop() {
+      limiter.stop();
+      await gossip?.stop();
+    },
+  };
+}

@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { Errors, type GatewayErrorKind } from '../errors.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { Principal } from '../identity/types.js';
+import type { Logger } from '../observe/log.js';
+import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
+import { limitFromRate, parseRate, type Decision, type Limit, type Policy } from './gcra.js';
+import { limitHeaders, rateLimitPolicy } from './headers.js';
+import { compileKey, KEY_ITEM_PATTERN, type KeyExtractor } from './keys.js';
+import { DistributedLimiter } from './limiter.js';
+
+/** 429 from the catalogue once it has RATE_LIMITED; until then, the same entry defined here. */
+export const RATE_LIMITED: GatewayErrorKind =
+  (Errors as unknown as Record<string, GatewayErrorKind | undefined>).RATE_LIMITED ??
+  Object.freeze({ code: 'ZTG_RATE_LIMITED', status: 429, title: 'Too many requests' });
+
+export interface LimitOptions {
+  /** Name in the RateLimit headers (default: the rate text). */
+  name?: string;
+  /** `20/s`, `5000/h`, `100/10s`, `1000/day`. */
+  rate: string;
+  /** Bucket capacity (default: the count of the rate). */
+  burst?: number;
+  /** Key items (see keys.ts); default ['ip']. */
+  key?: string[];
+  /** Units per request (default 1). */
+  cost?: number;
+}
+
+export interface RateLimitOptions {
+  mode?: 'block' | 'monitor';
+  /** `route` (default): buckets per route; `global`: routes with the same limits and keys share buckets. */
+  scope?: 'route' | 'global';
+  /** Also send RateLimit-Policy / RateLimit on admitted responses (default false; always sent on a 429). */
+  headers?: boolean;
+  limits: LimitOptions[];
+  /** The first override whose group the caller's principal has (consumer groups, roles) replaces `limits`. */
+  overrides?: { group: string; limits: LimitOptions[] }[];
+}
+
+const RATE_PATTERN = '^[0-9]+(\\.[0-9]+)?/[0-9]*(ms|s|sec|second|m|min|minute|h|hour|d|day)$';
+
+const limitSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rate'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,64}$' },
+    rate: { type: 'string', pattern: RATE_PATTERN },
+    burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
+    key: { type: 'array', maxItems: 4, items: { type: 'string', pattern: KEY_ITEM_PATTERN } },
+    cost: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+  },
+};
+
+export const rateLimitSchema: Record<string, unknown> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'limits'],
+  properties: {
+    type: { const: 'rate-limit' },
+    mode: { enum: ['block', 'monitor'], default: 'block' },
+    scope: { enum: ['route', 'global'], default: 'route' },
+    headers: { type: 'boolean', default: false },
+    limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+    overrides: {
+      type: 'array',
+      maxItems: 32,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['group', 'limits'],
+        properties: {
+          group: { type: 'string', minLength: 1, maxLength: 128 },
+          limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+        },
+      },
+    },
+  },
+};
+
+/** Limits sharing a key and a cost: one policy, checked in one call. */
+interface Group {
+  readonly policy: Policy;
+  readonly extract: KeyExtractor;
+  readonly cost: number;
+}
+
+/** The compiled form of one `limits` list. */
+interface LimitSet {
+  readonly groups: readonly Group[];
+  /** Every limit, in config order (for RateLimit-Policy). */
+  readonly limits: readonly Limit[];
+  readonly policyHeader: string;
+  /** For each group, the index of its first limit in `limits`. */
+  readonly offsets: readonly number[];
+}
+
+export interface RateLimitCounters {
+  admitted: number;
+  /** Refused and answered 429. */
+  limited: number;
+  /** Over the limit in monitor mode (let through). */
+  monitored: number;
+}
+
+/** What the stage leaves in ctx.state['rate-limit'] for the response headers. */
+interface RequestLimitState {
+  set: LimitSet;
+  decision: Decision;
+  index: number;
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 12);
+}
+
+function validateLimits(list: LimitOptions[], path: string, issues: string[]): void {
+  list.forEach((l, i) => {
+    try {
+      const { count } = parseRate(l.rate);
+      if ((l.cost ?? 1) > (l.burst ?? count)) issues.push(`${path}[${i}].cost: larger than the burst, so never admitted`);
+      compileKey(l.key ?? ['ip'], 'x');
+    } catch (err) {
+      issues.push(`${path}[${i}]: ${(err as Error).message}`);
+    }
+  });
+}
+
+function validate(options: Record<string, unknown>, _config: GatewayConfig): string[] {
+  const o = options as unknown as RateLimitOptions;
+  const issues: string[] = [];
+  validateLimits(o.limits ?? [], 'limits', issues);
+  (o.overrides ?? []).forEach((ov, i) => validateLimits(ov.limits, `overrides[${i}].limits`, issues));
+  return issues;
+}
+
+function compileSet(list: LimitOptions[], scope: string, tag: string): LimitSet {
+  const byKey = new Map<string, { key: string[]; cost: number; limits: Limit[] }>();
+  const all: Limit[] = [];
+  for (const l of list) {
+    const key = [...(l.key ?? ['ip'])];
+    if (scope === 'route' && !key.includes('route')) key.unshift('route');
+    const cost = l.cost ?? 1;
+    const sig = JSON.stringify([key, cost]);
+    let g = byKey.get(sig);
+    if (!g) byKey.set(sig, (g = { key, cost, limits: [] }));
+    const limit = limitFromRate(l.name ?? l.rate, l.rate, l.burst);
+    g.limits.push(limit);
+    all.push(limit);
+  }
+  const groups: Group[] = [];
+  const offsets: number[] = [];
+  for (const g of byKey.values()) {
+    // The id travels in gossip: the same config gives the same id in every member.
+    const id = `rl:${digest([tag, g.key, g.cost, g.limits.map((l) => [l.count, l.periodMs, l.burst])])}`;
+    groups.push({ policy: Object.freeze({ id, limits: g.limits }), extract: compileKey(g.key, id), cost: g.cost });
+    offsets.push(all.indexOf(g.limits[0]));
+  }
+  return { groups, limits: all, policyHeader: rateLimitPolicy(all), offsets };
+}
+
+export class RateLimitStage implements Stage {
+  readonly name = 'rate-limit';
+  readonly counters: RateLimitCounters = { admitted: 0, limited: 0, monitored: 0 };
+  readonly onResponse?: (ctx: RequestContext, res: ResponseContext) => void;
+  private readonly base: LimitSet;
+  private readonly overrides: { group: string; set: LimitSet }[];
+  private readonly monitor: boolean;
+  private readonly sendHeaders: boolean;
+  private lastLog = 0;
+  private suppressed = 0;
+
+  constructor(
+    options: RateLimitOptions,
+    private readonly limiter: DistributedLimiter,
+    private readonly log: Logger | null,
+  ) {
+    const scope = options.scope ?? 'route';
+    this.monitor = options.mode === 'monitor';
+    this.sendHeaders = options.headers === true;
+    this.base = compileSet(options.limits, scope, '');
+    this.overrides = (options.overrides ?? []).map((o) => ({ group: o.group, set: compileSet(o.limits, scope, `group:${o.group}`) }));
+    for (const s of [this.base, ...this.overrides.map((o) => o.set)]) for (const g of s.groups) limiter.register(g.policy);
+    if (this.sendHeaders) this.onResponse = (ctx, res) => this.addHeaders(ctx, res);
+  }
+
+  private setFor(ctx: RequestContext): LimitSet {
+    if (this.overrides.length === 0) return this.base;
+    const p = ctx.state.identity as Principal | undefined;
+    if (p) for (const o of this.overrides) if (p.roles.has(o.group)) return o.set;
+    return this.base;
+  }
+
+  onRequest(ctx: RequestContext): StageResult {
+    const set = this.setFor(ctx);
+    const groups = set.groups;
+    let decision: Decision;
+    let index = 0;
+    let key: string;
+    if (groups.length === 1) {
+      const g = groups[0];
+      key = g.extract(ctx);
+      decision = this.limiter.check(key, g.policy, g.cost);
+    } else {
+      // Several keys: all must admit, and none is charged unless all do.
+      const keys = groups.map((g) => g.extract(ctx));
+      key = keys[0];
+      decision = this.limiter.check(keys[0], groups[0].policy, groups[0].cost, true);
+      for (let i = 1; i < groups.length && decision.allowed; i++) {
+        const d = this.limiter.check(keys[i], groups[i].policy, groups[i].cost, true);
+        if (!d.allowed || d.remaining < decision.remaining) {
+          decision = d;
+          index = i;
+          key = keys[i];
+        }
+      }
+      if (decision.allowed) {
+        for (let i = 0; i < groups.length; i++) {
+          const d = this.limiter.check(keys[i], groups[i].policy, groups[i].cost);
+          if (i === index) decision = d;
+        }
+      }
+    }
+    const limitIndex = set.offsets[index] + decision.limitIndex;
+    if (decision.allowed) {
+      this.counters.admitted++;
+      if (this.sendHeaders) ctx.state['rate-limit'] = { set, decision, index } satisfies RequestLimitState;
+      return undefined;
+    }
+    const limit = set.limits[limitIndex];
+    if (this.monitor) {
+      this.counters.monitored++;
+      this.logSampled(ctx, key, limit, true);
+      return undefined;
+    }
+    this.counters.limited++;
+    // (The exchange logs every answered error; only monitor mode needs its own line.)
+    const reply: StageReply = {
+      error: RATE_LIMITED,
+      reason: `rate limit "${limit.name}" exceeded`,
+      headers: limitHeaders(set.limits, set.policyHeader, { ...decision, limitIndex }),
+    };
+    return reply;
+  }
+
+  private addHeaders(ctx: RequestContext, res: ResponseContext): void {
+    const st = ctx.state['rate-limit'] as RequestLimitState | undefined;
+    if (!st) return;
+    const d = { ...st.decision, limitIndex: st.set.offsets[st.index] + st.decision.limitIndex };
+    for (const [name, value] of limitHeaders(st.set.limits, st.set.policyHeader, d)) res.headers.set(name, value);
+  }
+
+  /** At most one line a second per stage, with the count of the lines left out. */
+  private logSampled(ctx: RequestContext, key: string, limit: Limit, monitor: boolean): void {
+    if (!this.log) return;
+    const now = Date.now();
+    if (now - this.lastLog < 1000) {
+      this.suppressed++;
+      return;
+    }
+    this.lastLog = now;
+    const suppressed = this.suppressed;
+    this.suppressed = 0;
+    this.log.warn(
+      { requestId: ctx.id, route: ctx.route.name, limit: limit.name, key, monitor, suppressed },
+      monitor ? 'rate limit exceeded (monitor mode: let through)' : 'rate limit exceeded',
+    );
+  }
+}
+
+let processLimiter: DistributedLimiter | null = null;
+
+/**
+ * The process's limiter. The gateway sets it at start-up (with its gossip
+ * channel); until then a local, gossip-less limiter is used.
+ */
+export function setRateLimiter(limiter: DistributedLimiter): void {
+  processLimiter = limiter;
+}
+
+export function getRateLimiter(): DistributedLimiter {
+  if (!processLimiter) {
+    processLimiter = new DistributedLimiter({});
+    processLimiter.start();
+  }
+  return processLimiter;
+}
+
+/** The `rate-limit` stage type (not registered: the registry adds it). */
+export const rateLimitStage: StageFactory = {
+  type: 'rate-limit',
+  schema: rateLimitSchema,
+  validate,
+  compile(options, context: StageContext): Stage {
+    const limiter = context.rateLimiter ?? getRateLimiter();
+    return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null);
+  },
+};
