@@ -2,12 +2,13 @@ import type { StageFactory } from './stage.js';
 import { headersStage } from './stages/headers.js';
 import { identityStage } from '../identity/stage.js';
 import { rateLimitStage } from '../ratelimit/stage.js';
+import { inspectStage } from '../inspect/stage.js';
 
 /**
  * Every stage type a route may name, in the order they run whatever order a
  * route lists them in (as Kong's plugin priorities): who the caller is comes
  * before anything that depends on it.
  */
-export const stageFactories: readonly StageFactory[] = [identityStage, rateLimitStage, headersStage];
+export const stageFactories: readonly StageFactory[] = [identityStage, rateLimitStage, inspectStage, headersStage];
 
 export const stageFactoryByType = new Map(stageFactories.map((f) => [f.type, f]));

@@ -79,6 +79,8 @@ export interface StageContext {
   readonly identity: IdentityRuntime | null;
   /** The process's rate limiter (buckets shared with the other members over gossip). */
   readonly rateLimiter: DistributedLimiter;
+  /** Worker-pool threads per process for CPU-heavy stages (ZTGATE_WORKERS). */
+  readonly workers: number;
 }
 
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */

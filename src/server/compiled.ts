@@ -68,7 +68,7 @@ export class CompiledConfig {
     readonly identity: IdentityRuntime | null,
     services: ProcessServices,
   ) {
-    const context: StageContext = { config: source, log: services.log, identity, rateLimiter: services.rateLimiter };
+    const context: StageContext = { config: source, log: services.log, identity, rateLimiter: services.rateLimiter, workers: services.workers };
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
     this.upstreams = upstreams;

@@ -47,6 +47,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { workerExecArgv } from '../../workers/exec-argv.js';
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { Piscina } from 'piscina';
@@ -362,22 +363,6 @@ export class JwtVerifier {
     }
     return result;
   }
-}
-
-/**
- * The parent's node options minus module hooks (`--import`, `--loader`,
- * `--require`): the worker is plain JS from dist and needs none, and a
- * TypeScript loader inherited from a test runner costs seconds per worker.
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const hooks = /^(?:--import|--loader|--experimental-loader|--require|-r)(?:=|$)/;
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const arg = process.execArgv[i]!;
-    if (!hooks.test(arg)) out.push(arg);
-    else if (!arg.includes('=')) i++; // skip the separate value
-  }
-  return out;
 }
 
 function decodeObject(part: string): Record<string, unknown> | undefined {

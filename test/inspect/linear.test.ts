@@ -1,0 +1,98 @@
+import t from 'tap';
+import { inspectValue, inspectJson, inspectForm } from '../../src/inspect/detect.js';
+
+// Adversarial inputs of growing size: time must grow roughly linearly. 8x the input
+// may cost at most 16x the time (quadratic would be 64x).
+const gens: Record<string, (n: number) => string> = {
+  quotes: (n) => "'".repeat(n),
+  doubleQuotes: (n) => '"'.repeat(n),
+  parens: (n) => '('.repeat(n),
+  lt: (n) => '<'.repeat(n),
+  ltSpaces: (n) => '<' + ' '.repeat(n),
+  percent: (n) => '%25'.repeat(Math.floor(n / 3)),
+  comments: (n) => '/*'.repeat(n / 2),
+  dashComments: (n) => '--'.repeat(n / 2),
+  keywords: (n) => 'union select '.repeat(Math.floor(n / 13)),
+  tautologies: (n) => ' or 1=1'.repeat(Math.floor(n / 7)),
+  entities: (n) => '&#'.repeat(n / 2),
+  entityDigits: (n) => '&#' + '0'.repeat(n),
+  escapes: (n) => '\\u'.repeat(n / 2),
+  tags: (n) => '<a '.repeat(Math.floor(n / 3)),
+  handlers: (n) => ' onx'.repeat(n / 4),
+  dotdot: (n) => '../'.repeat(Math.floor(n / 3)),
+  semicolons: (n) => ';'.repeat(n),
+  crlf: (n) => '\r\n'.repeat(n / 2),
+  semicolonSpaces: (n) => ';' + ' '.repeat(n),
+  mixed: (n) => "'or(<a/onload=%27".repeat(Math.floor(n / 17)),
+  braces: (n) => '{{'.repeat(n / 2),
+  caseWhen: (n) => 'case when '.repeat(n / 10),
+  subselects: (n) => '(select '.repeat(n / 8),
+  hex: (n) => '0x' + 'f'.repeat(n),
+  word: (n) => 'a'.repeat(n),
+  backslashes: (n) => '\\'.repeat(n),
+  // shapes aimed at individual patterns (a trailing non-matching char forces full backtracking)
+  quoteBreakSpaces: (n) => "a' or '" + ' '.repeat(n) + '!',
+  quoteBreakSpacesDq: (n) => 'a" or "' + ' '.repeat(n) + '!',
+  headerNameSpaces: (n) => '\nab' + ' '.repeat(n) + '!',
+  colonSpaces: (n) => 'a:' + ' '.repeat(n) + '!',
+  quoteSpaces: (n) => "'" + ' '.repeat(n) + '!',
+  scriptSpaces: (n) => 's' + ' '.repeat(n) + 'x',
+  handlerSpaces: (n) => ' onload' + ' '.repeat(n) + '!',
+  commentProse: (n) => '1 -- ' + 'ab '.repeat(Math.floor(n / 3)),
+  execComments: (n) => '/*!'.repeat(Math.floor(n / 3)),
+  unterminatedString: (n) => "x' or '" + 'a'.repeat(n),
+};
+
+function perCall(fn: () => void): number {
+  // repeat until the sample is long enough to be measurable; best of 3
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    let iters = 0;
+    const t0 = process.hrtime.bigint();
+    let el = 0;
+    do {
+      fn();
+      iters++;
+      el = Number(process.hrtime.bigint() - t0) / 1e6;
+    } while (el < 25);
+    best = Math.min(best, el / iters);
+  }
+  return best;
+}
+
+t.test('inspectValue time grows linearly on adversarial inputs', async (t) => {
+  for (const [name, gen] of Object.entries(gens)) {
+    const small = gen(10_000);
+    const large = gen(80_000);
+    // warm up both sizes, then measure; cache/GC noise can push one sample up, so the
+    // best of three attempts counts (a quadratic pass would sit near 64x every time)
+    perCall(() => inspectValue(small, 'query', 4));
+    perCall(() => inspectValue(large, 'query', 4));
+    let a = 0;
+    let b = Infinity;
+    for (let attempt = 0; attempt < 3 && !(b / a < 16); attempt++) {
+      a = perCall(() => inspectValue(small, 'query', 4));
+      b = perCall(() => inspectValue(large, 'query', 4));
+    }
+    t.ok(b / a < 16, `${name}: 10k ${a.toFixed(2)} ms, 80k ${b.toFixed(2)} ms, ratio ${(b / a).toFixed(1)}`);
+  }
+});
+
+t.test('structured walkers are linear too', async (t) => {
+  const json = (n: number) => JSON.stringify(Array.from({ length: n / 10 }, () => "'or 1=1"));
+  const form = (n: number) => 'a=%27&'.repeat(n / 6);
+  for (const [name, fn] of [
+    ['json', (n: number) => inspectJson(json(n))],
+    ['form', (n: number) => inspectForm(form(n))],
+  ] as const) {
+    fn(10_000);
+    fn(80_000);
+    let a = 0;
+    let b = Infinity;
+    for (let attempt = 0; attempt < 3 && !(b / a < 16); attempt++) {
+      a = perCall(() => fn(10_000));
+      b = perCall(() => fn(80_000));
+    }
+    t.ok(b / a < 16, `${name}: ratio ${(b / a).toFixed(1)}`);
+  }
+});
