@@ -1,4 +1,4 @@
-import { isIP, type BlockList } from 'node:net';
+import { isIP, isIPv6, type BlockList } from 'node:net';
 
 /** Adds "10.0.0.0/8", "::1/128" or a bare address to a BlockList; throws on anything else. */
 export function addCidr(list: BlockList, spec: string): void {
@@ -15,4 +15,13 @@ export function addCidr(list: BlockList, spec: string): void {
   const bits = Number(bitsText);
   if (!/^[0-9]{1,3}$/.test(bitsText) || bits > (family === 4 ? 32 : 128)) throw new Error(`"${spec}" has an invalid prefix length`);
   list.addSubnet(address, bits, type);
+}
+
+/** Whether `address` is in `list`; anything that is not an IP address is not. */
+export function inBlockList(list: BlockList, address: string): boolean {
+  try {
+    return list.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  } catch {
+    return false;
+  }
 }

@@ -1,18 +1,12 @@
+import { name, secretRef } from './schema-parts.js';
 import { stageFactories } from '../pipeline/registry.js';
 import { identitySchema } from '../identity/schema.js';
 
 /**
  * The configuration schema: validated at load (ajv, defaults filled in) and
  * published as config.schema.json for editors (`npm run schema`).
- * Cross-references (a route naming an upstream) are checked in validate.ts.
+ * Cross-references (a route naming an upstream) are checked in load.ts.
  */
-const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' };
-const secretRef = {
-  oneOf: [
-    { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } } },
-    { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string', minLength: 1 } } },
-  ],
-};
 const positive = (max: number, dflt: number) => ({ type: 'integer', minimum: 1, maximum: max, default: dflt });
 
 const listener = {

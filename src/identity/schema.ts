@@ -1,13 +1,8 @@
+import { name, secretRef } from '../config/schema-parts.js';
+
 /** JSON Schema of the top-level `identity` section and of the `identity` stage. */
 
-const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' };
 const names = { type: 'array', minItems: 1, items: name };
-const secretRef = {
-  oneOf: [
-    { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } } },
-    { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string', minLength: 1 } } },
-  ],
-};
 const cidrs = { type: 'array', default: [], items: { type: 'string', minLength: 2 } };
 const headerName = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$" };
 const environment = { ...name, default: 'default' };

@@ -1,4 +1,5 @@
-import { isIPv6, type BlockList } from 'node:net';
+import type { BlockList } from 'node:net';
+import { inBlockList as inList } from '../config/cidr.js';
 import { Errors } from '../errors.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { RequestContext, Stage, StageContext, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
@@ -85,13 +86,6 @@ function methodOf(m: MethodOptions, identity: IdentityRuntime): Authenticate {
   };
 }
 
-function inList(list: BlockList, address: string): boolean {
-  try {
-    return list.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
-  } catch {
-    return false;
-  }
-}
 
 /** Header values from tokens are attacker-influenced: keep them to visible ASCII. */
 function headerSafe(value: string): string {

@@ -1,18 +1,15 @@
 import type { BlockList } from 'node:net';
+import { inBlockList as isTrusted } from '../config/cidr.js';
 import { isIPv6 } from 'node:net';
 import type { RequestContext } from '../pipeline/stage.js';
 import type { Target } from '../upstream/target.js';
 
-/** Hop-by-hop (RFC 9110 §7.6.1) or rewritten by the gateway: never copied from the client. */
+/** Hop-by-hop headers (RFC 9110 §7.6.1 and the legacy Proxy-Connection). */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate'];
+
+/** Hop-by-hop or rewritten by the gateway: never copied from the client. */
 const DROP_REQUEST = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
+  ...HOP_BY_HOP,
   'proxy-authorization',
   'host',
   'content-length',
@@ -26,18 +23,7 @@ const DROP_REQUEST = new Set([
 ]);
 
 /** Hop-by-hop in responses, plus what uWS writes itself (framing and Date). */
-export const DROP_RESPONSE = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
-  'content-length',
-  'date',
-]);
+export const DROP_RESPONSE = new Set([...HOP_BY_HOP, 'content-length', 'date']);
 
 /** Names listed in a Connection header are hop-by-hop too. */
 export function connectionTokens(value: string | undefined): Set<string> | null {
@@ -69,13 +55,6 @@ export function clientAddressOf(peer: string, xff: string | undefined, trusted: 
   return peer;
 }
 
-export function isTrusted(trusted: BlockList, address: string): boolean {
-  try {
-    return trusted.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
-  } catch {
-    return false; // not an address at all
-  }
-}
 
 export type BodyFraming = number | 'chunked';
 
