@@ -107,12 +107,18 @@ export async function startGateway(config: Record<string, unknown>, options: Gat
       return code as number | null;
     },
   };
-  await Promise.race([
-    waitForLog((l) => l.msg === 'ztgate listening', 30_000),
-    exited.then(() => {
-      throw new Error(`gateway exited before listening:\n${out}`);
-    }),
-  ]);
+  try {
+    await Promise.race([
+      waitForLog((l) => l.msg === 'ztgate listening', 30_000),
+      exited.then(() => {
+        throw new Error(`gateway exited before listening:\n${out}`);
+      }),
+    ]);
+  } catch (err) {
+    // Never leave a half-started gateway behind a failed test.
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    throw err;
+  }
   return gw;
 }
 
