@@ -331,14 +331,15 @@ export class Exchange implements ExchangeHandler {
         const offset = res.getWriteOffset();
         const [ok, done] = res.tryEnd(chunk, this.responseTotal);
         if (done) this.finishClient();
-        else if (!ok) this.waitWritable(chunk, offset);
+        // Kept until writable: the upstream read buffer is reused, so copy.
+        else if (!ok) this.waitWritable(Buffer.from(chunk), offset);
         return;
       }
       case Out.Chunked:
         this.writeChunked(chunk);
         return;
       case Out.Holding:
-        this.responseChunks!.push(chunk);
+        this.responseChunks!.push(Buffer.from(chunk)); // the read buffer is reused: copy
         return;
       case Out.Buffering:
         this.responseBytes += chunk.length;
@@ -346,7 +347,7 @@ export class Exchange implements ExchangeHandler {
           this.fail(new GatewayError(Errors.UPSTREAM_BAD_RESPONSE, `response over ${MAX_BUFFERED_RESPONSE} bytes for a buffering stage`), false);
           return;
         }
-        this.responseChunks!.push(chunk);
+        this.responseChunks!.push(Buffer.from(chunk)); // the read buffer is reused: copy
         return;
       default:
         return;

@@ -5,10 +5,16 @@ import { Errors, GatewayError } from '../errors.js';
 import type { Target } from './target.js';
 import type { TimeoutConfig } from '../config/types.js';
 
+/**
+ * The read buffer every plain upstream socket of this process shares: a read
+ * is parsed and handed on synchronously, so it is free again before the next.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** What the proxy hears about one request/response exchange on a connection. */
 export interface ExchangeHandler {
   onHead(head: ResponseHead, hasBody: boolean): void;
-  /** A subarray of a socket read; Node does not reuse read buffers, so keeping it is safe. */
+  /** A subarray of a socket read, valid only during the call: copy what you keep. */
   onBody(chunk: Buffer): void;
   onComplete(): void;
   /**
@@ -63,7 +69,9 @@ export class UpstreamConnection {
     const options = { host: target.host, port: target.port, noDelay: true };
     this.socket = target.tls
       ? tlsConnect({ ...options, servername: target.host, ALPNProtocols: ['http/1.1'] })
-      : netConnect(options);
+      : // Plain sockets read into one shared buffer, straight into the parser: no
+        // stream machinery and no Buffer per read (native-bench/NOTES.md).
+        netConnect({ ...options, onread: { buffer: READ_BUFFER, callback: (n: number, buf: Buffer) => this.onRead(n, buf) } });
     this.socket.setTimeout(timeouts.connectMs);
     this.socket.once(target.tls ? 'secureConnect' : 'connect', () => {
       if (this.phase !== Phase.Connecting) return;
@@ -71,7 +79,7 @@ export class UpstreamConnection {
       this.phase = !this.handler ? Phase.Idle : this.requestEnded ? Phase.AwaitingHead : Phase.Sending;
       this.armTimer();
     });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (target.tls) this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => this.handler?.onDrain());
     this.socket.on('timeout', () => this.onTimeout());
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(this.socketError(err)));
@@ -171,6 +179,11 @@ export class UpstreamConnection {
       default:
         this.socket.setTimeout(this.timeouts.idleMs);
     }
+  }
+
+  private onRead(n: number, buf: Buffer): boolean {
+    this.onData(buf.subarray(0, n));
+    return true;
   }
 
   private onData(chunk: Buffer): void {
