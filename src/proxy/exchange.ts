@@ -30,7 +30,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 export interface ExchangeHost {
   readonly log: Logger;
-  readonly trustedProxies: BlockList | null;
   /** Called exactly once, when the client side is finished (answered or gone). */
   done(exchange: Exchange): void;
 }
@@ -95,6 +94,8 @@ export class Exchange implements ExchangeHandler {
     private readonly res: HttpResponse,
     readonly ctx: RequestContext,
     private readonly host: ExchangeHost,
+    /** Of the config generation the request started on. */
+    private readonly trustedProxies: BlockList | null,
     /** Content-Length of the upload, 'chunked', or 0 when there is none. */
     framing: BodyFraming,
   ) {
@@ -206,7 +207,7 @@ export class Exchange implements ExchangeHandler {
     const ctx = this.ctx;
     // A body a stage holds (ctx.body) is sent with its final length.
     const framing: BodyFraming = ctx.body !== null ? ctx.body.length : this.framing;
-    const head = buildRequestHead(ctx, conn.target, framing, this.host.trustedProxies);
+    const head = buildRequestHead(ctx, conn.target, framing, this.trustedProxies);
     conn.dispatch(this, head, ctx.method === 'HEAD', framing !== 0);
     if (framing === 0) return;
     if (ctx.body !== null) {

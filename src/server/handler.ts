@@ -34,6 +34,8 @@ const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]{1,32}$/;
  * abort handler is attached at once, and onData is registered synchronously.
  */
 export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: HttpResponse, req: HttpRequest) => void {
+  // One per listener, not per request.
+  const exchangeHost: ExchangeHost = { log: host.log, done: (e) => host.untrack(e) };
   return (res, req) => {
     const startedAt = performance.now();
     const method = req.getCaseSensitiveMethod();
@@ -151,12 +153,7 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
       peerCertificate: listener.mtls ? () => peerCertificateOf(res) : noCertificate,
       startedAt,
     };
-    const exchangeHost: ExchangeHost = {
-      log: host.log,
-      trustedProxies: config.trustedProxies,
-      done: (e) => host.untrack(e),
-    };
-    const exchange = new Exchange(res, ctx, exchangeHost, framing);
+    const exchange = new Exchange(res, ctx, exchangeHost, config.trustedProxies, framing);
     host.track(exchange);
     res.onAborted(() => exchange.onAborted());
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
