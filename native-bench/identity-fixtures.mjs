@@ -55,6 +55,16 @@ export function identityYaml(f) {
     '    match: { path: /key/* }',
     '    upstream: origin',
     '    stages: [{ type: identity, methods: [{ apiKey: {} }] }]',
+    '  - name: ratelimited',
+    '    match: { path: /rl/* }',
+    '    upstream: origin',
+    '    public: true',
+    '    stages: [{ type: rate-limit, limits: [{ rate: 10000000/s, key: [ip] }] }]',
+    '  - name: inspected',
+    '    match: { path: /inspect/* }',
+    '    upstream: origin',
+    '    public: true',
+    '    stages: [{ type: inspect }]',
   ].join('\n');
 }
 
@@ -74,4 +84,20 @@ export function distinctTokensLua(dir, tokensFile, reportLua, path) {
     '',
   ].join('\n'));
   return file;
+}
+
+/** A wrk script POSTing a ~2 KB JSON order with a query string (the inspected-route scenario). */
+export function inspectLua(dir, reportLua, path) {
+  const items = Array.from({ length: 14 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: `Blue widget, size ${i}`, qty: i + 1, note: "O'Brien's order: select the union-blue one <3" }));
+  const body = JSON.stringify({ customer: { name: 'Sean O\'Brien', email: 'sean@example.com' }, items });
+  const file = `${dir}/inspect.lua`;
+  fs.writeFileSync(file, [
+    'wrk.method = "POST"',
+    `wrk.body = ${JSON.stringify(body)}`,
+    'wrk.headers["Content-Type"] = "application/json"',
+    `wrk.path = "${path}"`,
+    `dofile("${reportLua}")`,
+    '',
+  ].join('\n'));
+  return { file, bytes: Buffer.byteLength(body) };
 }

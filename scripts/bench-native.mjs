@@ -11,7 +11,7 @@
 //   BENCH_WARMUP       seconds of unrecorded warmup per target per round (default 1, 0 = none)
 //   BENCH_RUNS         rounds over all targets           (default 3)
 //   BENCH_TARGETS      comma list to restrict targets    (default all: direct,ztgate-1p,nginx-1w,haproxy-1t,
-//                      ztgate-jwt-cached,ztgate-jwt-distinct,ztgate-apikey)
+//                      ztgate-jwt-cached,ztgate-jwt-distinct,ztgate-apikey,ztgate-ratelimit,ztgate-inspect)
 //   BENCH_DISTINCT_TOKENS  distinct ES256 tokens for ztgate-jwt-distinct (default 150000)
 //   BENCH_KEEP_TMP=1   keep the temp dir (configs, logs) instead of deleting it
 //   BENCH_ZTGATE_CLI   gateway entry point to run            (default dist/cli.js)
@@ -26,7 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distinctTokensLua, identityYaml, makeIdentityFixtures } from '../native-bench/identity-fixtures.mjs';
+import { distinctTokensLua, identityYaml, inspectLua, makeIdentityFixtures } from '../native-bench/identity-fixtures.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = path.join(ROOT, 'native-bench');
@@ -38,9 +38,9 @@ const ZTGATE_CLI = process.env.BENCH_ZTGATE_CLI
   ? path.resolve(process.env.BENCH_ZTGATE_CLI)
   : path.join(ROOT, 'dist', 'cli.js');
 const INSTALL_SH = path.join(ROOT, 'scripts', 'install-bench-tools.sh');
-const ALL_TARGETS = ['direct', 'ztgate-1p', 'nginx-1w', 'haproxy-1t', 'ztgate-jwt-cached', 'ztgate-jwt-distinct', 'ztgate-apikey'];
+const ALL_TARGETS = ['direct', 'ztgate-1p', 'nginx-1w', 'haproxy-1t', 'ztgate-jwt-cached', 'ztgate-jwt-distinct', 'ztgate-apikey', 'ztgate-ratelimit', 'ztgate-inspect'];
 /** Identity targets run on the ztgate-1p process, on routes with an identity stage (issue 3). */
-const IDENTITY_TARGETS = ['ztgate-jwt-cached', 'ztgate-jwt-distinct', 'ztgate-apikey'];
+const IDENTITY_TARGETS = ['ztgate-jwt-cached', 'ztgate-jwt-distinct', 'ztgate-apikey', 'ztgate-ratelimit', 'ztgate-inspect'];
 const DISTINCT_TOKENS = Number(process.env.BENCH_DISTINCT_TOKENS || 150000);
 
 // ---------------------------------------------------------------- settings
@@ -658,6 +658,8 @@ async function main() {
       add('ztgate-jwt-cached', { path: '/jwt/x', headers: [`Authorization: Bearer ${identity.repeatedToken}`] });
       add('ztgate-jwt-distinct', { path: '/jwt/x', script: distinctTokensLua(tmpDir, identity.tokensFile, LUA_REPORT, '/jwt/x') });
       add('ztgate-apikey', { path: '/key/x', headers: [`x-api-key: ${identity.apiKey}`] });
+      add('ztgate-ratelimit', { path: '/rl/x' });
+      add('ztgate-inspect', { path: '/inspect/orders?q=blue+widget&page=2', script: inspectLua(tmpDir, LUA_REPORT, '/inspect/orders?q=blue+widget&page=2').file });
     }
     if (!r.ok) skip('ztgate-1p', r.reason);
     else {
@@ -758,6 +760,8 @@ async function main() {
     jwt_cached_vs_bare_rps: ratio(by('ztgate-jwt-cached')?.rps, zt && zt.rps),
     jwt_distinct_es256_vs_bare_rps: ratio(by('ztgate-jwt-distinct')?.rps, zt && zt.rps),
     apikey_vs_bare_rps: ratio(by('ztgate-apikey')?.rps, zt && zt.rps),
+    ratelimit_vs_bare_rps: ratio(by('ztgate-ratelimit')?.rps, zt && zt.rps),
+    inspect_vs_bare_rps: ratio(by('ztgate-inspect')?.rps, zt && zt.rps),
   };
 
   const result = {
