@@ -31,6 +31,7 @@ export const Errors = Object.freeze({
   UPSTREAM_UNAVAILABLE: kind('ZTG_UPSTREAM_UNAVAILABLE', 503, 'No upstream target can take the request'),
   SHUTTING_DOWN: kind('ZTG_SHUTTING_DOWN', 503, 'Gateway is shutting down'),
   UPLOAD_BACKLOG: kind('ZTG_UPLOAD_BACKLOG', 503, 'Upstream cannot take the upload this fast'),
+  CONCURRENCY_LIMITED: kind('ZTG_CONCURRENCY_LIMITED', 503, 'Too many requests in flight'),
   INSPECTION_FAILED: kind('ZTG_INSPECTION_FAILED', 503, 'Request could not be inspected'),
   IDENTITY_UNAVAILABLE: kind('ZTG_IDENTITY_UNAVAILABLE', 503, 'Identity provider unavailable'),
   UPSTREAM_TIMEOUT: kind('ZTG_UPSTREAM_TIMEOUT', 504, 'Upstream timed out'),

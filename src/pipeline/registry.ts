@@ -2,6 +2,7 @@ import type { StageFactory } from './stage.js';
 import { headersStage } from './stages/headers.js';
 import { identityStage } from '../identity/stage.js';
 import { rateLimitStage } from '../ratelimit/stage.js';
+import { concurrencyStage } from '../ratelimit/concurrency.js';
 import { inspectStage } from '../inspect/stage.js';
 
 /**
@@ -9,6 +10,6 @@ import { inspectStage } from '../inspect/stage.js';
  * route lists them in (as Kong's plugin priorities): who the caller is comes
  * before anything that depends on it.
  */
-export const stageFactories: readonly StageFactory[] = [identityStage, rateLimitStage, inspectStage, headersStage];
+export const stageFactories: readonly StageFactory[] = [identityStage, rateLimitStage, concurrencyStage, inspectStage, headersStage];
 
 export const stageFactoryByType = new Map(stageFactories.map((f) => [f.type, f]));

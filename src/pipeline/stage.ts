@@ -69,6 +69,12 @@ export interface Stage {
   readonly needsResponseBody?: boolean;
   onRequest?(ctx: RequestContext): StageResult | Promise<StageResult>;
   onResponse?(ctx: RequestContext, response: ResponseContext): void | Promise<void>;
+  /**
+   * The exchange ended: answered, failed or abandoned by the client (Kong's log
+   * phase). Called for every stage of the route that has it, even when an
+   * earlier stage answered, so a stage releases only what it took.
+   */
+  onDone?(ctx: RequestContext, status: number): void;
 }
 
 /** What a stage's compile step may use: the whole config and the process's shared services. */
@@ -81,6 +87,8 @@ export interface StageContext {
   readonly rateLimiter: DistributedLimiter;
   /** Worker-pool threads per process for CPU-heavy stages (ZTGATE_WORKERS). */
   readonly workers: number;
+  /** Gateway processes sharing the work (ZTGATE_PROCESSES). */
+  readonly processes: number;
 }
 
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */

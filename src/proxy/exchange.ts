@@ -540,6 +540,13 @@ export class Exchange implements ExchangeHandler {
       clearTimeout(this.totalTimer);
       this.totalTimer = null;
     }
+    for (const stage of this.ctx.route.doneStages) {
+      try {
+        stage.onDone!(this.ctx, this.status);
+      } catch (err) {
+        this.host.log.error({ reqId: this.ctx.id, route: this.ctx.route.name, stage: stage.name, err }, 'onDone threw');
+      }
+    }
     this.host.done(this);
   }
 }

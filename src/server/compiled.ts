@@ -16,6 +16,7 @@ export interface ProcessServices {
   readonly log: Logger;
   /** Worker-pool threads for CPU-heavy stages (ZTGATE_WORKERS). */
   readonly workers: number;
+  readonly processes: number;
   readonly rateLimiter: DistributedLimiter;
 }
 
@@ -36,6 +37,7 @@ export interface CompiledRoute {
   /** Hooks pre-filtered so the hot path does not test every stage. */
   readonly requestStages: readonly Stage[];
   readonly responseStages: readonly Stage[];
+  readonly doneStages: readonly Stage[];
   readonly needsRequestBody: boolean;
   readonly needsResponseBody: boolean;
   readonly maxBodyBytes: number;
@@ -68,7 +70,7 @@ export class CompiledConfig {
     readonly identity: IdentityRuntime | null,
     services: ProcessServices,
   ) {
-    const context: StageContext = { config: source, log: services.log, identity, rateLimiter: services.rateLimiter, workers: services.workers };
+    const context: StageContext = { config: source, log: services.log, identity, rateLimiter: services.rateLimiter, workers: services.workers, processes: services.processes };
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
     this.upstreams = upstreams;
@@ -134,6 +136,7 @@ function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOpti
     stages,
     requestStages: stages.filter((s) => s.onRequest),
     responseStages: stages.filter((s) => s.onResponse),
+    doneStages: stages.filter((s) => s.onDone),
     needsRequestBody: stages.some((s) => s.needsRequestBody),
     needsResponseBody: stages.some((s) => s.needsResponseBody),
     maxBodyBytes: r.maxBodyBytes,

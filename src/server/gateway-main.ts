@@ -38,7 +38,7 @@ process.on('message', (message: ToGateway) => {
       startProcessLimiter(tuning, index, log)
         .then((l) => {
           limits = l;
-          gateway = new Gateway(log, { log, workers: tuning.workers, rateLimiter: l.limiter }, message.config);
+          gateway = new Gateway(log, { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter }, message.config);
           return gateway.init();
         })
         .then(() => gateway!.listen())

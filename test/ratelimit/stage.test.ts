@@ -135,6 +135,6 @@ t.test('factory: schema and validation', async (tt) => {
   tt.same(rateLimitStage.validate!({ type: 'rate-limit', limits: [{ rate: '20/s', key: ['ip/24'] }] }, cfg), []);
   tt.match(rateLimitStage.validate!({ type: 'rate-limit', limits: [{ rate: '2/s', cost: 5 }] }, cfg), [/cost: larger than the burst/]);
   tt.match(rateLimitStage.validate!({ type: 'rate-limit', limits: [{ rate: '2/s', key: ['ip/40'] }] }, cfg), [/prefix out of range/]);
-  const compiled = rateLimitStage.compile({ type: 'rate-limit', limits: [{ rate: '1/s' }] }, { config: cfg, log, identity: null, rateLimiter: new DistributedLimiter({}), workers: 1 } as StageContext);
+  const compiled = rateLimitStage.compile({ type: 'rate-limit', limits: [{ rate: '1/s' }] }, { config: cfg, log, identity: null, rateLimiter: new DistributedLimiter({}), workers: 1, processes: 1 } as StageContext);
   tt.equal(compiled.name, 'rate-limit');
 });

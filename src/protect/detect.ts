@@ -1,0 +1,353 @@
+// PII detection core: runs the built-in detectors over text or over the string and
+// number values of a JSON document (with their paths), and resolves overlaps.
+// All detectors are linear-time char-code scanners (see ./detectors/).
+import { type PiiSpan, type Detector } from './detectors/common.js';
+import { detectCreditCards } from './detectors/credit-card.js';
+import { detectSsns } from './detectors/us-ssn.js';
+import { detectEmails } from './detectors/email.js';
+import { detectPhones } from './detectors/phone.js';
+import { detectIbans } from './detectors/iban.js';
+
+export type { PiiSpan, PiiEntity, Detector } from './detectors/common.js';
+export { luhn, isValidCard, issuerOf } from './detectors/credit-card.js';
+export { isValidSsn } from './detectors/us-ssn.js';
+export { isValidIban, ibanChecksumOk, IBAN_LENGTHS } from './detectors/iban.js';
+
+/** Built-in detectors, most specific first: the order breaks ties between overlapping spans. */
+export const DETECTORS: Readonly<Record<string, Detector>> = {
+  IBAN_CODE: detectIbans,
+  CREDIT_CARD: detectCreditCards,
+  EMAIL_ADDRESS: detectEmails,
+  US_SSN: detectSsns,
+  PHONE_NUMBER: detectPhones,
+};
+
+export const ENTITIES: readonly string[] = Object.keys(DETECTORS);
+
+const RANK: Record<string, number> = Object.fromEntries(ENTITIES.map((e, i) => [e, i]));
+
+export interface DetectOptions {
+  /** drop spans scoring below this (default 0: every match) */
+  minScore?: number;
+  /** extra detectors (e.g. from config), ranked after the built-in ones */
+  extra?: Readonly<Record<string, Detector>>;
+}
+
+/**
+ * Non-overlapping PII spans in `text`, sorted by start. On overlap the longer span
+ * wins; on equal length, the more specific entity (checksummed before shape-only).
+ */
+export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}): PiiSpan[] {
+  const minScore = opts.minScore ?? 0;
+  const all: PiiSpan[] = [];
+  const wanted = entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES);
+  // every built-in entity needs a digit, except e-mail, which needs an '@'
+  let digit = false;
+  for (let i = 0; i < text.length && !digit; i++) {
+    const c = text.charCodeAt(i);
+    digit = c >= 48 && c <= 57;
+  }
+  const at = text.indexOf('@') >= 0;
+  for (const e of wanted) {
+    const det = DETECTORS[e] ?? opts.extra?.[e];
+    if (!det) throw new Error(`unknown PII entity ${e}`);
+    if (DETECTORS[e] && !(e === 'EMAIL_ADDRESS' ? at : digit)) continue;
+    for (const s of det(text)) if (s.score >= minScore) all.push(s);
+  }
+  return all.length < 2 ? all : resolveOverlaps(all);
+}
+
+export function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
+  if (spans.length < 2) return spans.slice();
+  const rank = (s: PiiSpan): number => RANK[s.entity] ?? ENTITIES.length;
+  const byPref = spans
+    .slice()
+    .sort((a, b) => b.end - b.start - (a.end - a.start) || rank(a) - rank(b) || b.score - a.score || a.start - b.start);
+  // chosen spans kept sorted by start; overlap test by binary search (n log n)
+  const chosen: PiiSpan[] = [];
+  for (const s of byPref) {
+    let lo = 0;
+    let hi = chosen.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (chosen[mid]!.start < s.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = chosen[lo - 1];
+    const next = chosen[lo];
+    if ((prev && prev.end > s.start) || (next && next.start < s.end)) continue;
+    chosen.splice(lo, 0, s);
+  }
+  return chosen;
+}
+
+// ---------------------------------------------------------------- JSON
+
+export interface JsonPiiSpan extends PiiSpan {
+  /** JSONPath of the value: `$.customer.ssn`, `$.items[2].card`, `$['odd key']` */
+  path: string;
+  /** offsets of the whole JSON value token (string including quotes) in the document */
+  valueStart: number;
+  valueEnd: number;
+  /** the span's offsets in the decoded value (start/end are offsets in the document) */
+  valueSpanStart: number;
+  valueSpanEnd: number;
+}
+
+export interface JsonLimits {
+  maxDepth?: number;
+  maxValues?: number;
+  maxBytes?: number;
+}
+
+export class JsonScanError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'syntax' | 'limit',
+  ) {
+    super(message);
+    this.name = 'JsonScanError';
+  }
+}
+
+export interface JsonValue {
+  readonly path: string;
+  /** decoded string value, or the number's literal text */
+  value: string;
+  kind: 'string' | 'number';
+  /** token offsets in the document (strings: quote to quote inclusive) */
+  start: number;
+  end: number;
+  /** for strings: document offset of decoded char k, when the string holds escapes; null when value === raw content */
+  map: number[] | null;
+  /** the key (or array index) the value sits under; null at the top level */
+  key: string | number | null;
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A visited value; its path string is built only when read. */
+class Value implements JsonValue {
+  #path: string | undefined;
+  constructor(
+    readonly value: string,
+    readonly kind: 'string' | 'number',
+    readonly start: number,
+    readonly end: number,
+    readonly map: number[] | null,
+    readonly key: string | number | null,
+    private readonly parentPath: string | null,
+  ) {}
+  get path(): string {
+    return (this.#path ??= this.parentPath === null ? '$' : childPath(this.parentPath, this.key as string | number));
+  }
+}
+
+function childPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return IDENT.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key).replace(/^"|"$/g, "'")}]`;
+}
+
+/**
+ * Walks the string and number values of a JSON document in order, with their paths
+ * and offsets. One pass, iterative (no recursion), bounded by the limits; throws
+ * JsonScanError on a syntax error or when a limit is exceeded (callers fail closed).
+ */
+export function walkJson(text: string, visit: (v: JsonValue) => void, limits: JsonLimits = {}): void {
+  const maxDepth = limits.maxDepth ?? 64;
+  const maxValues = limits.maxValues ?? 1_000_000;
+  const maxBytes = limits.maxBytes ?? 16 * 1024 * 1024;
+  if (text.length > maxBytes) throw new JsonScanError(`JSON body over ${maxBytes} chars`, 'limit');
+  const n = text.length;
+  let i = 0;
+  let values = 0;
+  // stack of containers: for objects the current key, for arrays the index
+  const stack: Array<{ arr: boolean; key: string | number | null; path: string; count: number }> = [];
+  const fail = (msg: string): never => {
+    throw new JsonScanError(`${msg} at ${i}`, 'syntax');
+  };
+  const ws = (): void => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+      else break;
+    }
+  };
+  const readString = (): { value: string; map: number[] | null; start: number; end: number } => {
+    const start = i;
+    i++; // opening quote
+    const cs = i;
+    let map: number[] | null = null;
+    let value = '';
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        if (map === null) value = text.slice(cs, i);
+        i++;
+        return { value, map, start, end: i };
+      }
+      if (c < 32) fail('control character in string');
+      if (c === 92) {
+        if (map === null) {
+          value = text.slice(cs, i);
+          map = [];
+          for (let k = cs; k < i; k++) map.push(k);
+        }
+        const e = text.charCodeAt(i + 1);
+        const at = i;
+        let ch: string;
+        if (e === 117) {
+          const hex = text.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+          ch = String.fromCharCode(parseInt(hex, 16));
+          i += 6;
+        } else {
+          const m: Record<number, string> = { 34: '"', 92: '\\', 47: '/', 98: '\b', 102: '\f', 110: '\n', 114: '\r', 116: '\t' };
+          const got = m[e];
+          if (got === undefined) fail('bad escape');
+          ch = got!;
+          i += 2;
+        }
+        value += ch;
+        map.push(at);
+        continue;
+      }
+      if (map !== null) {
+        value += text[i];
+        map.push(i);
+      }
+      i++;
+    }
+    return fail('unterminated string');
+  };
+  const here = (): { path: string; key: string | number | null } => {
+    const top = stack[stack.length - 1];
+    if (!top) return { path: '$', key: null };
+    return { path: childPath(top.path, top.key as string | number), key: top.key };
+  };
+  const emit = (value: string, kind: 'string' | 'number', start: number, end: number, map: number[] | null): void => {
+    if (++values > maxValues) throw new JsonScanError(`JSON over ${maxValues} values`, 'limit');
+    const top = stack[stack.length - 1];
+    visit(new Value(value, kind, start, end, map, top ? top.key : null, top ? top.path : null));
+  };
+  // after a value: close containers / expect ',' — a small state machine
+  let expectValue = true;
+  ws();
+  for (;;) {
+    if (expectValue) {
+      ws();
+      const c = code(text, i);
+      if (c === 123 || c === 91) {
+        if (stack.length >= maxDepth) throw new JsonScanError(`JSON deeper than ${maxDepth}`, 'limit');
+        const h = here();
+        i++;
+        ws();
+        const arr = c === 91;
+        // container paths are built eagerly (one per container, not per value)
+        const entry = { arr, key: null as string | number | null, path: h.path, count: 0 };
+        stack.push(entry);
+        if (code(text, i) === (arr ? 93 : 125)) {
+          i++;
+          stack.pop();
+          expectValue = false;
+        } else if (arr) {
+          entry.key = 0;
+        } else {
+          if (code(text, i) !== 34) fail('expected key');
+          entry.key = readString().value;
+          ws();
+          if (code(text, i) !== 58) fail("expected ':'");
+          i++;
+        }
+        if (!expectValue) {
+          // empty container closed; fall through to the separator handling
+        } else continue;
+      } else if (c === 34) {
+        const s = readString();
+        emit(s.value, 'string', s.start, s.end, s.map);
+        expectValue = false;
+      } else if (c === 45 || (c >= 48 && c <= 57)) {
+        const s = i;
+        i++;
+        while (i < n) {
+          const d = text.charCodeAt(i);
+          if ((d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45) i++;
+          else break;
+        }
+        emit(text.slice(s, i), 'number', s, i, null);
+        expectValue = false;
+      } else if (text.startsWith('true', i)) {
+        i += 4;
+        expectValue = false;
+      } else if (text.startsWith('false', i)) {
+        i += 5;
+        expectValue = false;
+      } else if (text.startsWith('null', i)) {
+        i += 4;
+        expectValue = false;
+      } else fail('expected a value');
+    }
+    // separators
+    ws();
+    const top = stack[stack.length - 1];
+    if (!top) {
+      if (i !== n) fail('trailing data');
+      return;
+    }
+    const c = code(text, i);
+    if (c === 44) {
+      i++;
+      ws();
+      if (top.arr) top.key = (top.key as number) + 1;
+      else {
+        if (code(text, i) !== 34) fail('expected key');
+        top.key = readString().value;
+        ws();
+        if (code(text, i) !== 58) fail("expected ':'");
+        i++;
+      }
+      expectValue = true;
+    } else if (c === (top.arr ? 93 : 125)) {
+      i++;
+      stack.pop();
+      expectValue = false;
+    } else fail("expected ',' or a closing bracket");
+  }
+}
+
+function code(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : -1;
+}
+
+/**
+ * PII in the string and number values of a JSON document, each with its path. Span
+ * offsets (start/end) are in the document; for escaped strings they cover the
+ * escape sequences. Throws JsonScanError (syntax or limit): callers fail closed.
+ */
+export function detectJson(text: string, entities?: readonly string[], opts: DetectOptions & JsonLimits = {}): JsonPiiSpan[] {
+  const out: JsonPiiSpan[] = [];
+  walkJson(
+    text,
+    (v) => {
+      if (v.value.length < 5) return; // no supported entity is shorter
+      const base = v.kind === 'string' ? v.start + 1 : v.start;
+      for (const s of detectPii(v.value, entities, opts)) {
+        const docStart = v.map ? v.map[s.start]! : base + s.start;
+        const docEnd = v.map ? (s.end < v.map.length ? v.map[s.end]! : v.end - 1) : base + s.end;
+        out.push({
+          entity: s.entity,
+          score: s.score,
+          start: docStart,
+          end: docEnd,
+          path: v.path,
+          valueStart: v.start,
+          valueEnd: v.end,
+          valueSpanStart: s.start,
+          valueSpanEnd: s.end,
+        });
+      }
+    },
+    opts,
+  );
+  return out;
+}

@@ -1,0 +1,89 @@
+// IBAN_CODE: country code, two check digits and the BBAN, of the country's registered
+// length, with the ISO 7064 mod-97 check. Written either without separators or in
+// groups of four with one consistent separator (space or dash). Letters must be upper
+// case (the IBAN's printed form). Each candidate reads at most ~45 chars: linear.
+import { type PiiSpan, isDigit, isUpper, isAlnum, code, isWordChar } from './common.js';
+
+/** IBAN lengths by country (SWIFT IBAN registry and the countries Presidio knows). */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28,
+  CH: 21, CR: 22, CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18,
+  FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HN: 28, HR: 21, HU: 28,
+  IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20,
+  LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28,
+  NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33, SA: 24,
+  SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26,
+  UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
+  // French overseas territories use the French format
+  GF: 27, GP: 27, MQ: 27, RE: 27, PF: 27, TF: 27, YT: 27, NC: 27, PM: 27, WF: 27, BL: 27, MF: 27,
+};
+
+/** mod-97 of the rearranged IBAN (BBAN + country + check digits, letters as 10..35) === 1 */
+export function ibanChecksumOk(compact: string): boolean {
+  let rem = 0;
+  const n = compact.length;
+  for (let k = 0; k < n; k++) {
+    const c = compact.charCodeAt((k + 4) % n);
+    if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
+    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    else return false;
+  }
+  return rem === 1;
+}
+
+export function isValidIban(compact: string): boolean {
+  const len = IBAN_LENGTHS[compact.slice(0, 2)];
+  if (len === undefined || compact.length !== len) return false;
+  if (!isDigit(compact.charCodeAt(2)) || !isDigit(compact.charCodeAt(3))) return false;
+  return ibanChecksumOk(compact);
+}
+
+const isIbanChar = (c: number): boolean => isDigit(c) || isUpper(c);
+
+/** Reads an IBAN of `len` chars from `i`; returns [end, compact] or null. */
+function readIban(s: string, i: number, len: number): [number, string] | null {
+  // ungrouped
+  let j = i;
+  while (j < i + len && isIbanChar(code(s, j))) j++;
+  if (j === i + len && !isAlnum(code(s, j)) && !isWordChar(code(s, j))) return [j, s.slice(i, j)];
+  // grouped: CCdd, then groups of 4, the last 1..4, one separator char
+  if (j !== i + 4) return null;
+  const sep = code(s, j);
+  if (sep !== 32 && sep !== 45) return null;
+  let compact = s.slice(i, i + 4);
+  while (compact.length < len) {
+    if (code(s, j) !== sep) return null;
+    j++;
+    const gs = j;
+    const want = Math.min(4, len - compact.length);
+    while (j < gs + want && isIbanChar(code(s, j))) j++;
+    if (j !== gs + want) return null;
+    compact += s.slice(gs, j);
+  }
+  if (isWordChar(code(s, j))) return null;
+  return [j, compact];
+}
+
+export function detectIbans(text: string): PiiSpan[] {
+  const out: PiiSpan[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i + 15 <= n) {
+    const c = text.charCodeAt(i);
+    if (!isUpper(c) || isWordChar(code(text, i - 1))) {
+      i++;
+      continue;
+    }
+    const len = IBAN_LENGTHS[text.slice(i, i + 2)];
+    if (len !== undefined && isDigit(code(text, i + 2)) && isDigit(code(text, i + 3))) {
+      const got = readIban(text, i, len);
+      if (got && ibanChecksumOk(got[1])) {
+        out.push({ entity: 'IBAN_CODE', start: i, end: got[0], score: 0.95 });
+        i = got[0];
+        continue;
+      }
+    }
+    i++;
+  }
+  return out;
+}
