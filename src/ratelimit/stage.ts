@@ -8,6 +8,10 @@ import { limitFromRate, parseRate, type Decision, type Limit, type Policy } from
 import { limitHeaders, rateLimitPolicy } from './headers.js';
 import { compileKey, KEY_ITEM_PATTERN, type KeyExtractor } from './keys.js';
 import { DistributedLimiter } from './limiter.js';
+import { LRUCache } from 'lru-cache';
+import type { SecretRef } from '../config/types.js';
+import { resolveSecret } from '../config/secrets.js';
+import { WebhookSender } from '../observe/webhook.js';
 
 /** 429 from the catalogue once it has RATE_LIMITED; until then, the same entry defined here. */
 export const RATE_LIMITED: GatewayErrorKind =
@@ -36,6 +40,8 @@ export interface RateLimitOptions {
   limits: LimitOptions[];
   /** The first override whose group the caller's principal has (consumer groups, roles) replaces `limits`. */
   overrides?: { group: string; limits: LimitOptions[] }[];
+  /** Quota alerts: when a key has used these percentages of a limit, once per key and window. */
+  alerts?: { at: number[]; webhook?: { url: string; secret?: SecretRef } };
 }
 
 const RATE_PATTERN = '^[0-9]+(\\.[0-9]+)?/[0-9]*(ms|s|sec|second|m|min|minute|h|hour|d|day)$';
@@ -63,6 +69,28 @@ export const rateLimitSchema: Record<string, unknown> = {
     scope: { enum: ['route', 'global'], default: 'route' },
     headers: { type: 'boolean', default: false },
     limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+    alerts: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['at'],
+      properties: {
+        at: { type: 'array', minItems: 1, maxItems: 4, items: { type: 'integer', minimum: 1, maximum: 100 } },
+        webhook: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { type: 'string', pattern: '^https?://' },
+            secret: {
+              oneOf: [
+                { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string' } } },
+                { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' } } },
+              ],
+            },
+          },
+        },
+      },
+    },
     overrides: {
       type: 'array',
       maxItems: 32,
@@ -170,6 +198,10 @@ export class RateLimitStage implements Stage {
   private readonly sendHeaders: boolean;
   private lastLog = 0;
   private suppressed = 0;
+  /** Thresholds (fractions, ascending) and what was already alerted, per key, limit and window. */
+  private readonly alertAt: number[];
+  private readonly alerted: LRUCache<string, number> | null;
+  private readonly webhook: WebhookSender | null;
 
   constructor(
     options: RateLimitOptions,
@@ -183,6 +215,33 @@ export class RateLimitStage implements Stage {
     this.overrides = (options.overrides ?? []).map((o) => ({ group: o.group, set: compileSet(o.limits, scope, `group:${o.group}`) }));
     for (const s of [this.base, ...this.overrides.map((o) => o.set)]) for (const g of s.groups) limiter.register(g.policy);
     if (this.sendHeaders) this.onResponse = (ctx, res) => this.addHeaders(ctx, res);
+    this.alertAt = [...(options.alerts?.at ?? [])].sort((a, b) => a - b).map((p) => p / 100);
+    // Bounded: an attacker rotating keys cannot grow it; an entry lives one window at most.
+    this.alerted = this.alertAt.length > 0 ? new LRUCache({ max: 100_000, ttl: 24 * 3600 * 1000, ttlAutopurge: false }) : null;
+    const hook = options.alerts?.webhook;
+    this.webhook = hook ? new WebhookSender({ url: hook.url, secret: hook.secret ? resolveSecret(hook.secret) : undefined }, log) : null;
+  }
+
+  /** Quota alerts: the first request of a window that takes a key past a threshold raises it. */
+  private checkAlerts(ctx: RequestContext, key: string, limit: Limit, decision: Decision): void {
+    const used = 1 - decision.remaining / limit.burst;
+    let level = -1;
+    for (let i = 0; i < this.alertAt.length; i++) if (used >= this.alertAt[i] - 1e-9) level = i;
+    if (level < 0) return;
+    const id = `${limit.name}\n${key}`;
+    const previous = this.alerted!.get(id) ?? -1;
+    if (level <= previous) return;
+    this.alerted!.set(id, level, { ttl: limit.periodMs });
+    const event = {
+      type: 'quota',
+      route: ctx.route.name,
+      limit: limit.name,
+      key: createHash('sha256').update(key).digest('hex').slice(0, 16),
+      percent: Math.round(this.alertAt[level] * 100),
+      at: new Date().toISOString(),
+    };
+    this.log?.warn(event, `quota alert: ${event.percent}% of "${limit.name}" used`);
+    this.webhook?.send(event);
   }
 
   private setFor(ctx: RequestContext): LimitSet {
@@ -223,6 +282,7 @@ export class RateLimitStage implements Stage {
       }
     }
     const limitIndex = set.offsets[index] + decision.limitIndex;
+    if (this.alerted) this.checkAlerts(ctx, key, set.limits[limitIndex], decision);
     if (decision.allowed) {
       this.counters.admitted++;
       if (this.sendHeaders) ctx.state['rate-limit'] = { set, decision, index } satisfies RequestLimitState;
