@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Rate-limit accuracy through real gateway processes: one key at limit L for
+// D seconds, load from many connections so the kernel spreads them over
+// ZTGATE_PROCESSES gateway processes (SO_REUSEPORT), which share the limit over
+// gossip. Reports admitted / (L * D + burst).
+//
+//   npm run build && node scripts/ratelimit-gateway-accuracy.mjs [--limit 200] [--burst 20] [--seconds 10] [--processes 2]
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { limit: { type: 'string', default: '200' }, burst: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' }, processes: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' } } });
+const L = Number(values.limit), burst = Number(values.burst), seconds = Number(values.seconds), processes = Number(values.processes), connections = Number(values.connections);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const freePort = async () => {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  s.close();
+  return port;
+};
+
+const upstream = createServer((_req, res) => res.writeHead(200, { 'content-length': '2' }).end('ok')).listen(0, '127.0.0.1');
+await once(upstream, 'listening');
+const port = await freePort();
+const gossipPort = await freePort();
+const dir = mkdtempSync(join(tmpdir(), 'ztgate-rl-accuracy-'));
+const config = join(dir, 'gateway.yaml');
+writeFileSync(config, `listeners: [{ name: main, host: 127.0.0.1, port: ${port} }]
+upstreams: [{ name: app, targets: [{ url: "http://127.0.0.1:${upstream.address().port}" }], pool: { maxConnections: 64 } }]
+routes:
+  - { name: metered, match: { path: /* }, upstream: app, public: true, stages: [{ type: rate-limit, limits: [{ rate: ${L}/s, burst: ${burst}, key: [route] }] }] }
+`);
+const gw = spawn(process.execPath, [join(root, 'dist/cli.js'), '--config', config], {
+  env: { ...process.env, ZTGATE_PROCESSES: String(processes), ZTGATE_LOG_LEVEL: 'error', ZTGATE_GOSSIP_PORT: String(gossipPort) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const stop = () => gw.exitCode === null && gw.kill('SIGTERM');
+process.on('exit', stop);
+
+// Wait until every process answers, then let gossip converge.
+for (let i = 0; i < 100; i++) {
+  const ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok || r.status === 429, () => false);
+  if (ok) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+await new Promise((r) => setTimeout(r, 3000 + 1000 * (1 + burst / L))); // refill the bucket, members meet
+
+const counts = { 200: 0, 429: 0, other: 0 };
+const deadline = Date.now() + seconds * 1000;
+const demand = 3 * L; // requests per second offered in total
+const perConn = demand / connections;
+async function client() {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let buffered = '';
+  let waiting = null;
+  socket.on('data', (c) => {
+    buffered += c.toString('latin1');
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+    if (buffered.length < end + 4 + length) return;
+    const status = Number(buffered.slice(9, 12));
+    buffered = buffered.slice(end + 4 + length);
+    waiting?.(status);
+  });
+  while (Date.now() < deadline) {
+    const started = Date.now();
+    const status = await new Promise((resolve) => {
+      waiting = resolve;
+      socket.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
+    });
+    if (status === 200 || status === 429) counts[status]++;
+    else counts.other++;
+    const gap = 1000 / perConn - (Date.now() - started);
+    if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+  }
+  socket.destroy();
+}
+await Promise.all(Array.from({ length: connections }, client));
+const expected = L * seconds + burst;
+console.log(JSON.stringify({ processes, limit: L, burst, seconds, demandPerSecond: demand, admitted: counts[200], refused: counts[429], other: counts.other, expected, ratio: Number((counts[200] / expected).toFixed(3)) }));
+stop();
+upstream.close();
+process.exit(0);
