@@ -16,6 +16,7 @@ let limits: ProcessLimiter | null = null;
 /** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
 const index = Number(process.env.ZTGATE_PROCESS_INDEX ?? 0);
 let stopping = false;
+let started = false;
 
 function send(message: ToSupervisor): void {
   if (process.connected) process.send!(message);
@@ -34,7 +35,8 @@ async function stop(why: string): Promise<void> {
 process.on('message', (message: ToGateway) => {
   switch (message.type) {
     case 'start':
-      if (gateway || limits) return;
+      if (started) return;
+      started = true;
       startProcessLimiter(tuning, index, log)
         .then((l) => {
           limits = l;
@@ -43,16 +45,20 @@ process.on('message', (message: ToGateway) => {
         })
         .then(() => gateway!.listen())
         .then(
-        (urls) => send({ type: 'listening', urls }),
-        (err: Error) => {
-          send({ type: 'fatal', message: err.message });
-          log.fatal({ err }, 'cannot listen');
-          setTimeout(() => process.exit(1), 50);
-        },
-      );
+          (urls) => send({ type: 'listening', urls }),
+          (err: Error) => {
+            send({ type: 'fatal', message: err.message });
+            log.fatal({ err }, 'cannot listen');
+            setTimeout(() => process.exit(1), 50);
+          },
+        );
       return;
     case 'reload':
-      gateway!.reload(message.config).then(
+      if (!gateway) {
+        send({ type: 'reloaded', generation: message.generation, ok: false, error: 'process still starting; it starts with the config it was given' });
+        return;
+      }
+      gateway.reload(message.config).then(
         ({ listenersChanged }) => send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged }),
         (err: Error) => send({ type: 'reloaded', generation: message.generation, ok: false, error: err.message }),
       );
@@ -64,7 +70,6 @@ process.on('message', (message: ToGateway) => {
 });
 
 process.on('SIGTERM', () => void stop('SIGTERM'));
-send({ type: 'ready' });
 // Ctrl-C reaches the whole process group: the supervisor coordinates the stop.
 process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});
@@ -73,3 +78,5 @@ process.on('uncaughtException', (err) => {
   log.fatal({ err }, 'uncaught exception; exiting (the supervisor restarts this process)');
   setTimeout(() => process.exit(70), 50);
 });
+// Last: every handler is in place before the supervisor sends the config.
+send({ type: 'ready' });
