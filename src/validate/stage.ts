@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import AjvModule, { type ValidateFunction } from 'ajv';
+import { unsafeRegexReason } from './safe-regex.js';
 import { Errors } from '../errors.js';
 import type { RequestContext, Stage, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
@@ -56,6 +57,13 @@ const DEFAULT_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 1000, maxArrayLength
 
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
 
+function safeRegExp(pattern: string, flags: string): RegExp {
+  const reason = unsafeRegexReason(pattern);
+  if (reason) throw new Error(`pattern "${truncate(pattern, 64)}" could backtrack catastrophically (${reason})`);
+  return new RegExp(pattern, flags);
+}
+safeRegExp.code = 'new RegExp';
+
 /** Compiled validators by schema object: validate() at config load compiles, compile() reuses. */
 const compiledSchemas = new WeakMap<object, ValidateFunction>();
 
@@ -67,7 +75,16 @@ function compileSchema(s: Record<string, unknown> | boolean): ValidateFunction {
     // Fail fast (one error is enough to refuse; allErrors costs time on hostile bodies).
     // strictSchema: a misspelt keyword ("requried") or an unknown format would silently
     // validate nothing, so they are config errors instead.
-    const ajv = new Ajv({ allErrors: false, strictSchema: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false });
+    // User patterns run on V8's backtracking engine: refuse the catastrophic ones at load.
+    const ajv = new Ajv({
+      allErrors: false,
+      strictSchema: true,
+      strictTypes: false,
+      strictTuples: false,
+      strictRequired: false,
+      logger: false,
+      code: { regExp: safeRegExp },
+    });
     fn = ajv.compile(s);
     if (typeof s === 'object') compiledSchemas.set(s, fn);
   }
