@@ -1,6 +1,7 @@
 import { Errors } from '../errors.js';
 import type { SecretRef } from '../config/types.js';
 import { resolveSecret } from '../config/secrets.js';
+import { secretRef } from '../config/schema-parts.js';
 import type { Principal } from '../identity/types.js';
 import type { Logger } from '../observe/log.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory } from '../pipeline/stage.js';
@@ -145,12 +146,7 @@ export const protectStage: StageFactory = {
       entities: { type: 'array', items: { enum: [...ENTITIES] }, default: [...ENTITIES] },
       actions: { ...actionsSchema, default: {} },
       keepLast: { type: 'integer', minimum: 0, maximum: 8, default: 4 },
-      hashKey: {
-        oneOf: [
-          { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string' } } },
-          { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' } } },
-        ],
-      },
+      hashKey: secretRef,
       grants: {
         type: 'array',
         default: [],

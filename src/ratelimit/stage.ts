@@ -7,16 +7,14 @@ import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory
 import { limitFromRate, parseRate, type Decision, type Limit, type Policy } from './gcra.js';
 import { limitHeaders, rateLimitPolicy } from './headers.js';
 import { compileKey, KEY_ITEM_PATTERN, type KeyExtractor } from './keys.js';
-import { DistributedLimiter } from './limiter.js';
+import type { DistributedLimiter } from './limiter.js';
 import { LRUCache } from 'lru-cache';
 import type { SecretRef } from '../config/types.js';
 import { resolveSecret } from '../config/secrets.js';
 import { WebhookSender } from '../observe/webhook.js';
+import { secretRef } from '../config/schema-parts.js';
 
-/** 429 from the catalogue once it has RATE_LIMITED; until then, the same entry defined here. */
-export const RATE_LIMITED: GatewayErrorKind =
-  (Errors as unknown as Record<string, GatewayErrorKind | undefined>).RATE_LIMITED ??
-  Object.freeze({ code: 'ZTG_RATE_LIMITED', status: 429, title: 'Too many requests' });
+export const RATE_LIMITED: GatewayErrorKind = Errors.RATE_LIMITED;
 
 export interface LimitOptions {
   /** Name in the RateLimit headers (default: the rate text). */
@@ -81,12 +79,7 @@ export const rateLimitSchema: Record<string, unknown> = {
           required: ['url'],
           properties: {
             url: { type: 'string', pattern: '^https?://' },
-            secret: {
-              oneOf: [
-                { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string' } } },
-                { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' } } },
-              ],
-            },
+            secret: secretRef,
           },
         },
       },
@@ -329,31 +322,13 @@ export class RateLimitStage implements Stage {
   }
 }
 
-let processLimiter: DistributedLimiter | null = null;
-
-/**
- * The process's limiter. The gateway sets it at start-up (with its gossip
- * channel); until then a local, gossip-less limiter is used.
- */
-export function setRateLimiter(limiter: DistributedLimiter): void {
-  processLimiter = limiter;
-}
-
-export function getRateLimiter(): DistributedLimiter {
-  if (!processLimiter) {
-    processLimiter = new DistributedLimiter({});
-    processLimiter.start();
-  }
-  return processLimiter;
-}
-
-/** The `rate-limit` stage type (not registered: the registry adds it). */
+/** The `rate-limit` stage type, on the process's limiter (shared over gossip). */
 export const rateLimitStage: StageFactory = {
   type: 'rate-limit',
   schema: rateLimitSchema,
   validate,
   compile(options, context: StageContext): Stage {
-    const limiter = context.rateLimiter ?? getRateLimiter();
+    const limiter = context.rateLimiter;
     return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null);
   },
 };
