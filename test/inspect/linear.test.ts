@@ -1,8 +1,8 @@
 import t from 'tap';
+import { measureGrowth, describeGrowth } from '../helpers/growth.js';
 import { inspectValue, inspectJson, inspectForm } from '../../src/inspect/detect.js';
 
-// Adversarial inputs of growing size: time must grow roughly linearly. 8x the input
-// may cost at most 16x the time (quadratic would be 64x).
+// Adversarial inputs of growing size: time must grow roughly linearly (see helpers/growth).
 const gens: Record<string, (n: number) => string> = {
   quotes: (n) => "'".repeat(n),
   doubleQuotes: (n) => '"'.repeat(n),
@@ -43,38 +43,12 @@ const gens: Record<string, (n: number) => string> = {
   unterminatedString: (n) => "x' or '" + 'a'.repeat(n),
 };
 
-function perCall(fn: () => void): number {
-  // repeat until the sample is long enough to be measurable; best of 3
-  let best = Infinity;
-  for (let r = 0; r < 5; r++) {
-    let iters = 0;
-    const t0 = process.hrtime.bigint();
-    let el = 0;
-    do {
-      fn();
-      iters++;
-      el = Number(process.hrtime.bigint() - t0) / 1e6;
-    } while (el < 25);
-    best = Math.min(best, el / iters);
-  }
-  return best;
-}
-
 t.test('inspectValue time grows linearly on adversarial inputs', async (t) => {
   for (const [name, gen] of Object.entries(gens)) {
     const small = gen(10_000);
     const large = gen(80_000);
-    // warm up both sizes, then measure; cache/GC noise can push one sample up, so the
-    // best of three attempts counts (a quadratic pass would sit near 64x every time)
-    perCall(() => inspectValue(small, 'query', 4));
-    perCall(() => inspectValue(large, 'query', 4));
-    let a = 0;
-    let b = Infinity;
-    for (let attempt = 0; attempt < 3 && !(b / a < 16); attempt++) {
-      a = perCall(() => inspectValue(small, 'query', 4));
-      b = perCall(() => inspectValue(large, 'query', 4));
-    }
-    t.ok(b / a < 16, `${name}: 10k ${a.toFixed(2)} ms, 80k ${b.toFixed(2)} ms, ratio ${(b / a).toFixed(1)}`);
+    const g = measureGrowth(() => inspectValue(small, 'query', 4), () => inspectValue(large, 'query', 4));
+    t.ok(g.linear, describeGrowth(name, g));
   }
 });
 
@@ -85,14 +59,7 @@ t.test('structured walkers are linear too', async (t) => {
     ['json', (n: number) => inspectJson(json(n))],
     ['form', (n: number) => inspectForm(form(n))],
   ] as const) {
-    fn(10_000);
-    fn(80_000);
-    let a = 0;
-    let b = Infinity;
-    for (let attempt = 0; attempt < 3 && !(b / a < 16); attempt++) {
-      a = perCall(() => fn(10_000));
-      b = perCall(() => fn(80_000));
-    }
-    t.ok(b / a < 16, `${name}: ratio ${(b / a).toFixed(1)}`);
+    const g = measureGrowth(() => fn(10_000), () => fn(80_000));
+    t.ok(g.linear, describeGrowth(name, g));
   }
 });
