@@ -1,0 +1,139 @@
+import * as hdr from 'hdr-histogram-js';
+
+/**
+ * The process's metrics: counters, gauges and latency histograms, each a
+ * family of series keyed by label values. Everything is cumulative since the
+ * process started, so a lost or late snapshot costs nothing and the
+ * supervisor merges the processes' snapshots exactly (counters add,
+ * histograms add bucket by bucket).
+ *
+ * Bounded: a family keeps at most `maxSeries` label combinations; later ones
+ * are counted under the label value "_other" (a hostile client can vary
+ * what it sends, never the number of series).
+ */
+
+export const OTHER = '_other';
+const SEP = '\u0001';
+
+/** Latency histograms hold microseconds, from 1 µs to 10 minutes, 2 significant digits. */
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 2, autoResize: false });
+}
+
+abstract class Family<T> {
+  protected readonly series = new Map<string, T>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labels: readonly string[],
+    private readonly maxSeries: number,
+  ) {}
+
+  protected seriesOf(values: readonly string[], create: () => T): T {
+    const key = values.length === 1 ? values[0] : values.join(SEP);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      if (this.series.size >= this.maxSeries) {
+        const other = this.labels.map(() => OTHER).join(SEP);
+        s = this.series.get(other);
+        if (s === undefined) this.series.set(other, (s = create()));
+        return s;
+      }
+      this.series.set(key, (s = create()));
+    }
+    return s;
+  }
+
+  protected entries(): [string[], T][] {
+    return [...this.series].map(([k, v]) => [this.labels.length === 0 ? [] : k.split(SEP), v]);
+  }
+}
+
+export class Counter extends Family<{ n: number }> {
+  inc(values: readonly string[] = [], n = 1): void {
+    this.seriesOf(values, () => ({ n: 0 })).n += n;
+  }
+
+  snapshot(): FamilySnapshot<number> {
+    return { help: this.help, labels: [...this.labels], series: this.entries().map(([l, v]) => [l, v.n]) };
+  }
+}
+
+/** A value read when a snapshot is taken (queue depth, members, event-loop delay). */
+export class Gauge extends Family<{ v: number }> {
+  private collectors: (() => void)[] = [];
+
+  set(values: readonly string[], v: number): void {
+    this.seriesOf(values, () => ({ v: 0 })).v = v;
+  }
+
+  /** `collect` is called before every snapshot to set fresh values. */
+  onCollect(collect: () => void): void {
+    this.collectors.push(collect);
+  }
+
+  snapshot(): FamilySnapshot<number> {
+    for (const c of this.collectors) c();
+    return { help: this.help, labels: [...this.labels], series: this.entries().map(([l, v]) => [l, v.v]) };
+  }
+}
+
+export class Histogram extends Family<hdr.Histogram> {
+  /** Records a duration in milliseconds (stored as whole microseconds). */
+  recordMs(values: readonly string[], ms: number): void {
+    const us = Math.round(ms * 1000);
+    this.seriesOf(values, newHistogram).recordValue(us < 1 ? 1 : us > 600_000_000 ? 600_000_000 : us);
+  }
+
+  snapshot(): FamilySnapshot<string> {
+    return { help: this.help, labels: [...this.labels], series: this.entries().map(([l, h]) => [l, hdr.encodeIntoCompressedBase64(h)]) };
+  }
+}
+
+/** A family as it crosses IPC: label values and a number (or an encoded histogram). */
+export interface FamilySnapshot<V> {
+  help: string;
+  labels: string[];
+  series: [string[], V][];
+}
+
+export interface MetricsSnapshot {
+  counters: Record<string, FamilySnapshot<number>>;
+  gauges: Record<string, FamilySnapshot<number>>;
+  histograms: Record<string, FamilySnapshot<string>>;
+}
+
+export class Metrics {
+  private readonly counters = new Map<string, Counter>();
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly histograms = new Map<string, Histogram>();
+
+  constructor(private readonly maxSeries = 2000) {}
+
+  /** The counter of that name, made on first use (stages of every config generation share it). */
+  counter(name: string, help: string, labels: readonly string[] = []): Counter {
+    return family(this.counters, name, () => new Counter(name, help, labels, this.maxSeries));
+  }
+
+  gauge(name: string, help: string, labels: readonly string[] = []): Gauge {
+    return family(this.gauges, name, () => new Gauge(name, help, labels, this.maxSeries));
+  }
+
+  histogram(name: string, help: string, labels: readonly string[] = []): Histogram {
+    return family(this.histograms, name, () => new Histogram(name, help, labels, this.maxSeries));
+  }
+
+  snapshot(): MetricsSnapshot {
+    const out: MetricsSnapshot = { counters: {}, gauges: {}, histograms: {} };
+    for (const [n, c] of this.counters) out.counters[n] = c.snapshot();
+    for (const [n, g] of this.gauges) out.gauges[n] = g.snapshot();
+    for (const [n, h] of this.histograms) out.histograms[n] = h.snapshot();
+    return out;
+  }
+}
+
+function family<F>(map: Map<string, F>, name: string, make: () => F): F {
+  let f = map.get(name);
+  if (f === undefined) map.set(name, (f = make()));
+  return f;
+}
