@@ -1,4 +1,5 @@
 import { name, secretRef } from './schema-parts.js';
+import { accessLogSchema, observeSchema } from '../observe/schema.js';
 import { stageFactories } from '../pipeline/registry.js';
 import { identitySchema } from '../identity/schema.js';
 
@@ -110,6 +111,7 @@ const route = {
     segments: { type: 'array', minItems: 1, items: name },
     maxBodyBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 10 * 1024 * 1024 },
     preserveHost: { type: 'boolean', default: false },
+    accessLog: accessLogSchema,
     path: {
       type: 'object',
       additionalProperties: false,
@@ -145,6 +147,7 @@ export const configSchema = {
     routes: { type: 'array', items: route },
     trustedProxies: { type: 'array', default: [], items: { type: 'string', minLength: 2 } },
     identity: { ...identitySchema, default: {} },
+    observe: observeSchema,
     limits: {
       type: 'object',
       additionalProperties: false,

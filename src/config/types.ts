@@ -1,4 +1,5 @@
 import type { ConsumerConfig, IntrospectionConfig, IssuerConfig } from '../identity/types.js';
+import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
 import type { SigningConfig } from '../identity/signer.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
@@ -68,6 +69,8 @@ export interface RouteConfig {
   maxBodyBytes: number;
   preserveHost: boolean;
   path: { allowSemicolon: boolean; allowEncodedSlash: boolean };
+  /** Overrides `observe.accessLog` for this route. */
+  accessLog?: Partial<AccessLogPolicy>;
   stages: StageConfig[];
 }
 
@@ -88,4 +91,5 @@ export interface GatewayConfig {
   /** Peers whose X-Forwarded-* / Forwarded headers are believed (CIDRs or addresses). */
   trustedProxies: string[];
   limits: { maxUrlBytes: number };
+  observe: ObserveConfig;
 }

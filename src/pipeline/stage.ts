@@ -5,6 +5,8 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { IdentityRuntime } from '../identity/runtime.js';
 import type { DistributedLimiter } from '../ratelimit/limiter.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { TraceSpan } from '../observe/trace.js';
 
 /**
  * What a stage sees of a request. Everything was copied out of uWS before the
@@ -37,7 +39,12 @@ export interface RequestContext {
   readonly upstreamHeaders: string[];
   /** The client certificate (PEM) on an mTLS listener, or null. */
   peerCertificate(): string | null;
+  /** performance.now() when the request head was read. */
   readonly startedAt: number;
+  /** The gateway's span in the caller's trace (or a new trace). */
+  readonly span: TraceSpan;
+  /** Milliseconds per stage that ran, by stage name (request and response hooks added). */
+  readonly stageMs: Record<string, number>;
 }
 
 /** A stage's answer in place of the upstream's. */
@@ -89,6 +96,8 @@ export interface StageContext {
   readonly workers: number;
   /** Gateway processes sharing the work (ZTGATE_PROCESSES). */
   readonly processes: number;
+  /** The process's metrics registry (counters survive config reloads). */
+  readonly metrics: Metrics;
 }
 
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */

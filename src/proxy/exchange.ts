@@ -9,6 +9,7 @@ import type { ResponseHead } from '../upstream/response-parser.js';
 import { buildRequestHead, connectionTokens, DROP_RESPONSE, type BodyFraming } from './forward-headers.js';
 import { statusLine, writeProblem } from '../server/respond.js';
 import type { BlockList } from 'node:net';
+import type { RequestRecord } from '../observe/request-record.js';
 
 /** Buffered upload bytes before the client is paused while no upstream socket is ready. */
 const MAX_BUFFERED_UPLOAD = 256 * 1024;
@@ -84,6 +85,15 @@ export class Exchange implements ExchangeHandler {
   private responseCtx: ResponseContext | null = null;
   private head: ResponseHead | null = null;
   private completedWhileHolding = false;
+  /** Response body bytes handed to uWS. */
+  private bytesOut = 0;
+  // Upstream timing marks (performance.now(); 0 = did not happen), for the record.
+  private forwardAt = 0;
+  private sentAt = 0;
+  private headAt = 0;
+  private upstreamEndAt = 0;
+  /** The gateway's own error code when it answered instead of the upstream. */
+  private code: string | null = null;
   /** Inside corked(): chunked body bytes and the end wait until the cork is released. */
   private inCork = false;
   private corkedChunks: Buffer[] | null = null;
@@ -184,6 +194,7 @@ export class Exchange implements ExchangeHandler {
     if (totalMs > 0) {
       this.totalTimer = setTimeout(() => this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, `total timeout ${totalMs} ms`), false), totalMs);
     }
+    this.forwardAt = performance.now();
     const pool = route.upstream.pick();
     this.pool = pool;
     this.waiter = pool.acquire((conn) => this.onConnection(conn));
@@ -204,6 +215,7 @@ export class Exchange implements ExchangeHandler {
 
   private send(conn: UpstreamConnection): void {
     this.conn = conn;
+    this.sentAt = performance.now();
     const ctx = this.ctx;
     // A body a stage holds (ctx.body) is sent with its final length.
     const framing: BodyFraming = ctx.body !== null ? ctx.body.length : this.framing;
@@ -251,6 +263,7 @@ export class Exchange implements ExchangeHandler {
 
   onHead(head: ResponseHead, hasBody: boolean): void {
     if (this.out === Out.Done) return;
+    this.headAt = performance.now();
     this.head = head;
     this.status = head.statusCode;
     const headers = new HeaderList(filterResponseHeaders(head.headers));
@@ -288,9 +301,12 @@ export class Exchange implements ExchangeHandler {
   }
 
   private async runResponseStages(): Promise<void> {
+    const stageMs = this.ctx.stageMs;
     for (const stage of this.ctx.route.responseStages) {
+      const t0 = performance.now();
       const pending = stage.onResponse!(this.ctx, this.responseCtx!);
       if (pending) await pending;
+      stageMs[stage.name] = (stageMs[stage.name] ?? 0) + performance.now() - t0;
       if (this.out === Out.Done) return;
     }
   }
@@ -328,6 +344,7 @@ export class Exchange implements ExchangeHandler {
   onBody(chunk: Buffer): void {
     switch (this.out) {
       case Out.Length: {
+        this.bytesOut += chunk.length;
         const res = this.res;
         const offset = res.getWriteOffset();
         const [ok, done] = res.tryEnd(chunk, this.responseTotal);
@@ -361,6 +378,7 @@ export class Exchange implements ExchangeHandler {
       return;
     }
     if (this.out !== Out.Chunked) return;
+    this.bytesOut += chunk.length;
     let ok = true;
     for (let off = 0; off < chunk.length; off += CHUNK_PIECE) {
       const piece = chunk.length <= CHUNK_PIECE ? chunk : chunk.subarray(off, off + CHUNK_PIECE);
@@ -404,6 +422,7 @@ export class Exchange implements ExchangeHandler {
   }
 
   onComplete(): void {
+    this.upstreamEndAt = performance.now();
     this.conn = null; // the connection went back to its pool (or closed)
     switch (this.out) {
       case Out.Holding:
@@ -440,6 +459,7 @@ export class Exchange implements ExchangeHandler {
       this.res.writeHeader('x-request-id', this.ctx.id);
       this.out = Out.Length;
       this.responseTotal = body.length;
+      this.bytesOut = body.length;
       const [ok, done] = this.res.tryEnd(body, body.length);
       if (done) this.finishClient();
       else if (!ok) this.waitWritable(body, 0);
@@ -489,6 +509,7 @@ export class Exchange implements ExchangeHandler {
     }
     // Part of the response already left: cutting the connection is the only honest signal.
     this.host.log.warn({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason }, 'response cut short');
+    this.code = error.kind.code;
     this.out = Out.Done;
     if (!this.aborted) this.res.close();
     this.finish();
@@ -499,6 +520,7 @@ export class Exchange implements ExchangeHandler {
     const level = kind.status >= 500 ? 'warn' : 'info';
     this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason }, kind.title);
     this.status = kind.status;
+    this.code = kind.code;
     this.releaseUpstream();
     if (!this.aborted) {
       this.res.cork(() => writeProblem(this.res, kind, this.ctx.id, { ...options, close: options.close || !this.uploadDone }));
@@ -548,6 +570,36 @@ export class Exchange implements ExchangeHandler {
       }
     }
     this.host.done(this);
+    // The recorder of the generation the request started on.
+    this.ctx.route.recorder.record(this.toRecord(), this.ctx.route.accessLog);
+  }
+
+  private toRecord(): RequestRecord {
+    const ctx = this.ctx;
+    const now = performance.now();
+    const sent = this.sentAt;
+    const principal = ctx.state.identity as { consumer?: string } | undefined;
+    return {
+      id: ctx.id,
+      time: Date.now() - (now - ctx.startedAt),
+      listener: ctx.listener.name,
+      route: ctx.route.name,
+      upstream: this.forwardAt === 0 ? '' : ctx.route.upstream.name,
+      method: ctx.method,
+      path: ctx.path,
+      status: this.aborted && this.status === 0 ? 0 : this.status,
+      code: this.code,
+      consumer: principal?.consumer ?? null,
+      clientAddress: ctx.clientAddress,
+      bytesIn: this.uploadReceived,
+      bytesOut: this.bytesOut,
+      totalMs: now - ctx.startedAt,
+      upstreamMs: sent === 0 ? null : (this.upstreamEndAt || now) - sent,
+      upstreamTtfbMs: sent === 0 || this.headAt === 0 ? null : this.headAt - sent,
+      upstreamConnectMs: this.forwardAt === 0 ? null : (sent || now) - this.forwardAt,
+      stages: ctx.stageMs,
+      traceId: ctx.span.traceId,
+    };
   }
 }
 

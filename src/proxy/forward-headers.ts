@@ -3,6 +3,7 @@ import { inBlockList as isTrusted } from '../config/cidr.js';
 import { isIPv6 } from 'node:net';
 import type { RequestContext } from '../pipeline/stage.js';
 import type { Target } from '../upstream/target.js';
+import { traceparentOf } from '../observe/trace.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 and the legacy Proxy-Connection). */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate'];
@@ -41,8 +42,6 @@ function isIdentityHeader(name: string): boolean {
   return name.charCodeAt(0) === 120 /* x */ && (name.startsWith('x-consumer-') || name.startsWith('x-authenticated-'));
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
 /** The client as seen behind trusted proxies: walk X-Forwarded-For from the right past trusted hops. */
 export function clientAddressOf(peer: string, xff: string | undefined, trusted: BlockList | null): string {
   if (!trusted || !xff || !isTrusted(trusted, peer)) return peer;
@@ -79,13 +78,11 @@ export function buildRequestHead(
 
   let inboundXff: string | undefined;
   let inboundForwarded: string | undefined;
-  let traceparent: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     if (DROP_REQUEST.has(name)) {
       if (name === 'x-forwarded-for') inboundXff = inboundXff ? `${inboundXff}, ${headers[i + 1]}` : headers[i + 1];
       else if (name === 'forwarded') inboundForwarded = inboundForwarded ? `${inboundForwarded}, ${headers[i + 1]}` : headers[i + 1];
-      else if (name === 'traceparent') traceparent = headers[i + 1];
       continue;
     }
     if (listed !== null && listed.has(name)) continue;
@@ -104,9 +101,10 @@ export function buildRequestHead(
   const element = `for=${forwardedFor};proto=${ctx.listener.scheme}${clientHost ? `;host="${clientHost.replace(/["\\]/g, '')}"` : ''}`;
   head += `forwarded: ${fromTrustedProxy && inboundForwarded ? `${inboundForwarded}, ${element}` : element}\r\n`;
   head += `x-request-id: ${ctx.id}\r\n`;
-  // A malformed traceparent must not be passed on (W3C Trace Context §4.3: restart the trace).
-  if (traceparent !== undefined && TRACEPARENT.test(traceparent)) {
-    head += `traceparent: ${traceparent}\r\n`;
+  // The gateway's span is the upstream's parent; tracestate belongs to the caller's trace only
+  // (a malformed traceparent restarted the trace: W3C Trace Context §4.3).
+  head += `traceparent: ${traceparentOf(ctx.span)}\r\n`;
+  if (ctx.span.parentId !== null) {
     const tracestate = ctx.headers.get('tracestate');
     if (tracestate) head += `tracestate: ${tracestate}\r\n`;
   }

@@ -10,6 +10,10 @@ import type { Logger } from '../observe/log.js';
 import type { DistributedLimiter } from '../ratelimit/limiter.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { RequestObserver } from '../observe/request-record.js';
+import { RequestRecorder } from '../observe/recorder.js';
+import type { AccessLogPolicy } from '../observe/schema.js';
 
 /** What lives as long as the process, across config generations. */
 export interface ProcessServices {
@@ -18,6 +22,9 @@ export interface ProcessServices {
   readonly workers: number;
   readonly processes: number;
   readonly rateLimiter: DistributedLimiter;
+  readonly metrics: Metrics;
+  /** Told of every finished request (anomaly detection); registered with each generation's recorder. */
+  readonly observers: readonly RequestObserver[];
 }
 
 /** What a request knows of the listener it arrived on. */
@@ -45,6 +52,8 @@ export interface CompiledRoute {
   readonly pathOptions: NormalizeOptions;
   /** Client headers never forwarded (config identity.stripHeaders). */
   readonly stripHeaders: ReadonlySet<string>;
+  readonly accessLog: AccessLogPolicy;
+  readonly recorder: RequestRecorder;
 }
 
 /**
@@ -64,13 +73,25 @@ export class CompiledConfig {
    * same rules, so the common case (all default) normalizes once.
    */
   readonly loosestPathOptions: NormalizeOptions;
+  /** Access log, metrics and observers of finished requests. */
+  readonly recorder: RequestRecorder;
 
   private constructor(
     readonly source: GatewayConfig,
     readonly identity: IdentityRuntime | null,
     services: ProcessServices,
   ) {
-    const context: StageContext = { config: source, log: services.log, identity, rateLimiter: services.rateLimiter, workers: services.workers, processes: services.processes };
+    const context: StageContext = {
+      config: source,
+      log: services.log,
+      identity,
+      rateLimiter: services.rateLimiter,
+      workers: services.workers,
+      processes: services.processes,
+      metrics: services.metrics,
+    };
+    this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null);
+    for (const o of services.observers) this.recorder.addObserver(o);
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
     this.upstreams = upstreams;
@@ -86,7 +107,7 @@ export class CompiledConfig {
       { allowSemicolon: r.path.allowSemicolon, allowEncodedSlash: r.path.allowEncodedSlash };
     this.loosestPathOptions = loosest.allowSemicolon || loosest.allowEncodedSlash ? loosest : strict;
     const strip = new Set(source.identity.stripHeaders);
-    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r), context, strip));
+    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r), context, strip, this.recorder));
     if (source.trustedProxies.length > 0) {
       const list = new BlockList();
       for (const p of source.trustedProxies) addCidr(list, p);
@@ -122,7 +143,14 @@ export class CompiledConfig {
   }
 }
 
-function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOptions: NormalizeOptions, context: StageContext, stripHeaders: ReadonlySet<string>): CompiledRoute {
+function compileRoute(
+  r: RouteConfig,
+  upstreams: Map<string, Upstream>,
+  pathOptions: NormalizeOptions,
+  context: StageContext,
+  stripHeaders: ReadonlySet<string>,
+  recorder: RequestRecorder,
+): CompiledRoute {
   // Stages run in the registry's fixed order (identity before limits before
   // inspection...), whatever order the config lists them in.
   const rank = (type: string) => stageFactories.findIndex((f) => f.type === type);
@@ -143,6 +171,8 @@ function compileRoute(r: RouteConfig, upstreams: Map<string, Upstream>, pathOpti
     preserveHost: r.preserveHost,
     pathOptions,
     stripHeaders,
+    accessLog: { ...context.config.observe.accessLog, ...r.accessLog },
+    recorder,
   };
 }
 

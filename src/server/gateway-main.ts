@@ -1,6 +1,7 @@
 import { readTuning } from '../config/env.js';
 import { createLogger } from '../observe/log.js';
 import { Gateway } from './gateway.js';
+import { Metrics } from '../observe/metrics.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 
@@ -11,6 +12,8 @@ import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-l
  */
 const tuning = readTuning();
 const log = createLogger(tuning.logLevel, { role: 'gateway' });
+/** This process's metrics; the supervisor merges every process's snapshots. */
+const metrics = new Metrics();
 let gateway: Gateway | null = null;
 let limits: ProcessLimiter | null = null;
 /** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
@@ -40,7 +43,7 @@ process.on('message', (message: ToGateway) => {
       startProcessLimiter(tuning, index, log)
         .then((l) => {
           limits = l;
-          gateway = new Gateway(log, { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter }, message.config);
+          gateway = new Gateway(log, { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [] }, message.config);
           return gateway.init();
         })
         .then(() => gateway!.listen())

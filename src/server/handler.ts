@@ -11,6 +11,8 @@ import type { BodyFraming } from '../proxy/forward-headers.js';
 import type { CompiledConfig, CompiledRoute, ListenerInfo } from './compiled.js';
 import { writeProblem } from './respond.js';
 import type { HttpResponseWithCert } from './uws.js';
+import type { RequestRecord } from '../observe/request-record.js';
+import { startSpan, type TraceSpan } from '../observe/trace.js';
 
 /** What the handler needs of its process. */
 export interface HandlerHost {
@@ -49,6 +51,7 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     let hostCount = 0;
     let xff: string | undefined;
     let requestId: string | undefined;
+    let traceparent: string | undefined;
     req.forEach((name, value) => {
       raw.push(name, value);
       switch (name) {
@@ -69,15 +72,20 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
         case 'x-request-id':
           requestId = value;
           break;
+        case 'traceparent':
+          traceparent = traceparent === undefined ? value : ''; // two of them: invalid, restart the trace
+          break;
       }
     });
     const peer = textDecoder.decode(res.getRemoteAddressAsText());
     const id = requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : randomUUID();
     const config = host.current();
+    const span = startSpan(traceparent);
 
     // Requests refused before a route is known are answered here, in the handler (uWS corks it).
     const refuse = (kind: GatewayErrorKind, reason: string, headers?: [string, string][]) => {
       host.log.info({ reqId: id, listener: listener.name, peer, status: kind.status, code: kind.code, reason }, kind.title);
+      config.recorder.record(refusalRecord(id, listener.name, method, clientAddressOf(peer, xff, config.trustedProxies), kind, startedAt, span), config.source.observe.accessLog);
       // Close when a body may follow that we will not read.
       if (!(contentLengths > 0 || teCount > 0 || host.draining)) return writeProblem(res, kind, id, { headers });
       // uWS goes on parsing the rest of this read even after a closing answer, so bytes sent
@@ -152,6 +160,8 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
       upstreamHeaders: [],
       peerCertificate: listener.mtls ? () => peerCertificateOf(res) : noCertificate,
       startedAt,
+      span,
+      stageMs: {},
     };
     const exchange = new Exchange(res, ctx, exchangeHost, config.trustedProxies, framing);
     host.track(exchange);
@@ -162,6 +172,33 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
 }
 
 const noCertificate = () => null;
+
+/** What a request refused before routing leaves for the access log and metrics (its path is not logged: it may be the attack). */
+function refusalRecord(id: string, listener: string, method: string, client: string, kind: GatewayErrorKind, startedAt: number, span: TraceSpan): RequestRecord {
+  return {
+    id,
+    time: Date.now(),
+    listener,
+    route: '',
+    upstream: '',
+    method: method.length <= 32 ? method : method.slice(0, 32),
+    path: '',
+    status: kind.status,
+    code: kind.code,
+    consumer: null,
+    clientAddress: client,
+    bytesIn: 0,
+    bytesOut: 0,
+    totalMs: performance.now() - startedAt,
+    upstreamMs: null,
+    upstreamTtfbMs: null,
+    upstreamConnectMs: null,
+    stages: NO_STAGES,
+    traceId: span.traceId,
+  };
+}
+
+const NO_STAGES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 
 /** The verified client certificate as PEM (uWS verified it against the listener's CA in the handshake). */
 function peerCertificateOf(res: HttpResponse): string | null {
@@ -181,8 +218,10 @@ function runRequestStages(exchange: Exchange, route: CompiledRoute, log: Logger)
     const ctx = exchange.ctx;
     if (route.needsRequestBody) ctx.body = await exchange.collectBody();
     for (const stage of stages) {
+      const t0 = performance.now();
       let result: StageResult | Promise<StageResult> = stage.onRequest!(ctx);
       if (result instanceof Promise) result = await result;
+      ctx.stageMs[stage.name] = performance.now() - t0;
       if (exchange.aborted) return;
       if (result) {
         exchange.reply(result);

@@ -281,21 +281,40 @@ t.test('request id: a valid inbound id is kept, an invalid one replaced', async 
   t.equal(JSON.parse(refused.body).requestId, 'trace-me-42');
 });
 
-t.test('traceparent: a valid one is forwarded, an invalid one dropped', async (t) => {
-  const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+t.test('traceparent: the caller\'s trace is joined with a gateway span; an invalid one restarts the trace', async (t) => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpan = '00f067aa0ba902b7';
+  const valid = `00-${traceId}-${callerSpan}-01`;
+  const shape = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
   let res = await send(gw.port, `GET /trace HTTP/1.1\r\nHost: a\r\ntraceparent: ${valid}\r\ntracestate: vendor=abc\r\n\r\n`);
   t.equal(res.status, 200);
   let seen = upstream.seen.at(-1)!;
-  t.equal(seen.headers.traceparent, valid, 'valid traceparent forwarded');
+  const joined = shape.exec(String(seen.headers.traceparent));
+  t.ok(joined, 'a well-formed traceparent goes upstream');
+  t.equal(joined![1], traceId, 'same trace');
+  t.not(joined![2], callerSpan, "the gateway's own span is the upstream's parent");
+  t.equal(joined![3], '01', 'flags kept');
   t.equal(seen.headers.tracestate, 'vendor=abc', 'tracestate forwarded with it');
 
-  for (const bad of ['00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01', 'garbage', `${valid}-extra`, '00-4bf92f35-00f067aa0ba902b7-01']) {
+  const started = new Set<string>();
+  for (const bad of [
+    '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+    'garbage',
+    `${valid}-extra`,
+    '00-4bf92f35-00f067aa0ba902b7-01',
+    `00-${'0'.repeat(32)}-${callerSpan}-01`,
+    `ff-${traceId}-${callerSpan}-01`,
+  ]) {
     res = await send(gw.port, `GET /trace HTTP/1.1\r\nHost: a\r\ntraceparent: ${bad}\r\ntracestate: vendor=abc\r\n\r\n`);
     t.equal(res.status, 200);
     seen = upstream.seen.at(-1)!;
-    t.notOk('traceparent' in seen.headers, `"${bad.slice(0, 24)}" dropped`);
-    t.notOk('tracestate' in seen.headers, 'tracestate dropped with it');
+    const fresh = shape.exec(String(seen.headers.traceparent));
+    t.ok(fresh, `"${bad.slice(0, 24)}": a new trace starts`);
+    t.not(fresh![1], traceId, 'with a new trace id');
+    started.add(fresh![1]);
+    t.notOk('tracestate' in seen.headers, 'tracestate dropped with the invalid parent');
   }
+  t.equal(started.size, 6, 'every new trace has its own id');
 });
 
 t.test('hop-by-hop request headers never reach the upstream', async (t) => {
