@@ -45,13 +45,26 @@ abstract class Family<T> {
   }
 
   protected entries(): [string[], T][] {
+    for (const c of this.collectors) c();
     return [...this.series].map(([k, v]) => [this.labels.length === 0 ? [] : k.split(SEP), v]);
+  }
+
+  private collectors: (() => void)[] = [];
+
+  /** `collect` runs before every snapshot, to copy values kept elsewhere (queue depth, gossip totals). */
+  onCollect(collect: () => void): void {
+    this.collectors.push(collect);
   }
 }
 
 export class Counter extends Family<{ n: number }> {
   inc(values: readonly string[] = [], n = 1): void {
     this.seriesOf(values, () => ({ n: 0 })).n += n;
+  }
+
+  /** Sets a total counted elsewhere (it must only grow). */
+  set(values: readonly string[], total: number): void {
+    this.seriesOf(values, () => ({ n: 0 })).n = total;
   }
 
   snapshot(): FamilySnapshot<number> {
@@ -61,19 +74,11 @@ export class Counter extends Family<{ n: number }> {
 
 /** A value read when a snapshot is taken (queue depth, members, event-loop delay). */
 export class Gauge extends Family<{ v: number }> {
-  private collectors: (() => void)[] = [];
-
   set(values: readonly string[], v: number): void {
     this.seriesOf(values, () => ({ v: 0 })).v = v;
   }
 
-  /** `collect` is called before every snapshot to set fresh values. */
-  onCollect(collect: () => void): void {
-    this.collectors.push(collect);
-  }
-
   snapshot(): FamilySnapshot<number> {
-    for (const c of this.collectors) c();
     return { help: this.help, labels: [...this.labels], series: this.entries().map(([l, v]) => [l, v.v]) };
   }
 }

@@ -1,10 +1,12 @@
 import { DEFAULT_GOSSIP_PORT, type Tuning } from '../config/env.js';
 import type { Logger } from '../observe/log.js';
-import { Gossip, gossipOptionsFor } from './gossip.js';
+import { Gossip, gossipOptionsFor, type GossipCounters } from './gossip.js';
 import { DistributedLimiter } from './limiter.js';
 
 export interface ProcessLimiter {
   limiter: DistributedLimiter;
+  /** The gossip channel's totals, or null when the limits are local. */
+  gossipCounters(): GossipCounters | null;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startProcessLimiter(tuning: Tuning, index: number, log: Lo
   limiter.start();
   return {
     limiter,
+    gossipCounters: () => gossip?.counters ?? null,
     async stop() {
       limiter.stop();
       await gossip?.stop();

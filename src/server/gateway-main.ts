@@ -2,6 +2,7 @@ import { readTuning } from '../config/env.js';
 import { createLogger } from '../observe/log.js';
 import { Gateway } from './gateway.js';
 import { Metrics } from '../observe/metrics.js';
+import { watchProcess } from '../observe/process-metrics.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 
@@ -43,6 +44,7 @@ process.on('message', (message: ToGateway) => {
       startProcessLimiter(tuning, index, log)
         .then((l) => {
           limits = l;
+          watchProcess(metrics, l.limiter, () => l.gossipCounters());
           gateway = new Gateway(log, { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [] }, message.config);
           return gateway.init();
         })
