@@ -20,6 +20,7 @@ export const Errors = Object.freeze({
   UNAUTHENTICATED: kind('ZTG_UNAUTHENTICATED', 401, 'Authentication required'),
   FORBIDDEN: kind('ZTG_FORBIDDEN', 403, 'Not allowed'),
   THREAT_DETECTED: kind('ZTG_THREAT_DETECTED', 403, 'Request blocked by inspection'),
+  BLOCKED: kind('ZTG_BLOCKED', 403, 'Temporarily blocked after unusual activity'),
   NOT_FOUND: kind('ZTG_ROUTE_NOT_FOUND', 404, 'No route matches this request'),
   RATE_LIMITED: kind('ZTG_RATE_LIMITED', 429, 'Too many requests'),
   METHOD_NOT_ALLOWED: kind('ZTG_METHOD_NOT_ALLOWED', 405, 'Method not allowed on this route'),

@@ -2,6 +2,7 @@ import { name, secretRef } from './schema-parts.js';
 import { accessLogSchema, observeSchema } from '../observe/schema.js';
 import { stageFactories } from '../pipeline/registry.js';
 import { identitySchema } from '../identity/schema.js';
+import { alertsSchema } from '../observe/anomaly/schema.js';
 
 /**
  * The configuration schema: validated at load (ajv, defaults filled in) and
@@ -147,6 +148,7 @@ export const configSchema = {
     routes: { type: 'array', items: route },
     trustedProxies: { type: 'array', default: [], items: { type: 'string', minLength: 2 } },
     identity: { ...identitySchema, default: {} },
+    alerts: { ...alertsSchema, default: {} },
     observe: observeSchema,
     limits: {
       type: 'object',

@@ -1,6 +1,7 @@
 import type { ConsumerConfig, IntrospectionConfig, IssuerConfig } from '../identity/types.js';
 import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
 import type { SigningConfig } from '../identity/signer.js';
+import type { AlertsSection } from '../observe/anomaly/types.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
@@ -91,5 +92,7 @@ export interface GatewayConfig {
   /** Peers whose X-Forwarded-* / Forwarded headers are believed (CIDRs or addresses). */
   trustedProxies: string[];
   limits: { maxUrlBytes: number };
+  /** Anomaly detection rules and alert sinks (src/observe/anomaly). */
+  alerts: AlertsSection;
   observe: ObserveConfig;
 }

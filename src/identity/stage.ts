@@ -6,6 +6,7 @@ import type { RequestContext, Stage, StageContext, StageFactory, StageReply, Sta
 import { identityStageSchema } from './schema.js';
 import { cidrList, type IdentityRuntime } from './runtime.js';
 import type { AuthFailure, AuthResult, Principal } from './types.js';
+import { blockedReply, processSanctions } from '../observe/anomaly/sanctions.js';
 
 type MethodOptions =
   | { jwt: { issuers: string[] } }
@@ -115,6 +116,11 @@ class IdentityStage implements Stage {
     if ((this.deny && inList(this.deny, address)) || (this.allow && !inList(this.allow, address))) {
       return forbidden(`client address ${address} not allowed on this route`, false);
     }
+    // A network blocked by an alert rule (anomaly detection) is answered before its credentials are looked at.
+    if (processSanctions.size > 0) {
+      const block = processSanctions.blockedAddress(address);
+      if (block) return blockedReply(block);
+    }
     return this.options.mode === 'any' ? this.any(ctx) : this.all(ctx);
   }
 
@@ -158,6 +164,10 @@ class IdentityStage implements Stage {
     const o = this.options;
     if (p.environment !== o.environment) {
       return invalid('invalid_token', `credential from environment "${p.environment}" on a "${o.environment}" route`);
+    }
+    if (p.consumer && processSanctions.size > 0) {
+      const block = processSanctions.blockedConsumer(p.consumer);
+      if (block) return blockedReply(block);
     }
     if (this.consumers && (!p.consumer || !this.consumers.has(p.consumer))) return forbidden(`consumer ${p.consumer ?? p.subject} not allowed`, true);
     if (p.consumer) {

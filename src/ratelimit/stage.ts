@@ -13,6 +13,7 @@ import type { SecretRef } from '../config/types.js';
 import { resolveSecret } from '../config/secrets.js';
 import { WebhookSender } from '../observe/webhook.js';
 import { secretRef } from '../config/schema-parts.js';
+import { processSanctions } from '../observe/anomaly/sanctions.js';
 
 export const RATE_LIMITED: GatewayErrorKind = Errors.RATE_LIMITED;
 
@@ -132,6 +133,14 @@ interface RequestLimitState {
   index: number;
 }
 
+/** A tightened cost, kept within the smallest burst so a request still gets through now and then. */
+function costOf(g: Group, scale: number): number {
+  if (scale === 1) return g.cost;
+  let burst = Infinity;
+  for (const l of g.policy.limits) if (l.burst < burst) burst = l.burst;
+  return Math.min(g.cost * scale, Math.max(g.cost, Math.floor(burst)));
+}
+
 function digest(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 12);
 }
@@ -247,20 +256,22 @@ export class RateLimitStage implements Stage {
   onRequest(ctx: RequestContext): StageResult {
     const set = this.setFor(ctx);
     const groups = set.groups;
+    // An alert rule may have tightened this consumer or network: each request then costs `scale` times more.
+    const scale = processSanctions.size === 0 ? 1 : processSanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
     let decision: Decision;
     let index = 0;
     let key: string;
     if (groups.length === 1) {
       const g = groups[0];
       key = g.extract(ctx);
-      decision = this.limiter.check(key, g.policy, g.cost);
+      decision = this.limiter.check(key, g.policy, costOf(g, scale));
     } else {
       // Several keys: all must admit, and none is charged unless all do.
       const keys = groups.map((g) => g.extract(ctx));
       key = keys[0];
-      decision = this.limiter.check(keys[0], groups[0].policy, groups[0].cost, true);
+      decision = this.limiter.check(keys[0], groups[0].policy, costOf(groups[0], scale), true);
       for (let i = 1; i < groups.length && decision.allowed; i++) {
-        const d = this.limiter.check(keys[i], groups[i].policy, groups[i].cost, true);
+        const d = this.limiter.check(keys[i], groups[i].policy, costOf(groups[i], scale), true);
         if (!d.allowed || d.remaining < decision.remaining) {
           decision = d;
           index = i;
@@ -269,7 +280,7 @@ export class RateLimitStage implements Stage {
       }
       if (decision.allowed) {
         for (let i = 0; i < groups.length; i++) {
-          const d = this.limiter.check(keys[i], groups[i].policy, groups[i].cost);
+          const d = this.limiter.check(keys[i], groups[i].policy, costOf(groups[i], scale));
           if (i === index) decision = d;
         }
       }

@@ -1,0 +1,117 @@
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { RequestObserver, RequestRecord } from '../request-record.js';
+import { WebhookSender } from '../webhook.js';
+import { resolveSecret } from '../../config/secrets.js';
+import type { ToSupervisor } from '../../server/messages.js';
+import { networkOf } from './network.js';
+import { RegionTable } from './regions.js';
+import type { Rule } from './rule.js';
+import { Burst } from './rules/burst.js';
+import { ErrorRatio } from './rules/errors.js';
+import { Latency } from './rules/latency.js';
+import { Novelty } from './rules/novelty.js';
+import { Spike } from './rules/spike.js';
+import { processSanctions, type Sanctions } from './sanctions.js';
+import { AlertSinks } from './sinks.js';
+import type { AlertsSection, RuleConfig } from './types.js';
+
+export interface DetectorDeps {
+  log: Logger;
+  metrics: Metrics;
+  /** Epoch milliseconds (tests inject a clock). */
+  now?: () => number;
+  /** Where block/tighten actions go; default: this process's table, read by the stages. */
+  sanctions?: Sanctions;
+  /** To the supervisor; default: process.send when this is a cluster worker. */
+  send?: ((message: ToSupervisor) => void) | null;
+}
+
+export interface AnomalyDetector extends RequestObserver {
+  /** Stops the webhooks (queued alerts are dropped); baselines go with the object. */
+  close(): void;
+  /** Keys held per rule, by rule name (bounded by maxKeys). */
+  sizes(): Record<string, number>;
+  readonly webhooks: readonly WebhookSender[];
+}
+
+function compileRule(c: RuleConfig, section: AlertsSection, regions: RegionTable): Rule {
+  switch (c.kind) {
+    case 'spike':
+      return new Spike(c, section);
+    case 'errors':
+      return new ErrorRatio(c, section);
+    case 'latency':
+      return new Latency(c, section);
+    case 'auth-failures':
+    case 'not-found':
+      return new Burst(c, section);
+    case 'new-network':
+    case 'new-region':
+      return new Novelty(c, section, regions);
+  }
+}
+
+function defaultSend(): ((message: ToSupervisor) => void) | null {
+  if (typeof process.send !== 'function') return null;
+  return (m) => {
+    if (process.connected) process.send!(m);
+  };
+}
+
+/**
+ * Anomaly detection over finished requests: every rule of the `alerts`
+ * section looks at each record, keeping moving baselines per key; an alert
+ * goes to the sinks (log, metrics, webhooks, supervisor) and may block or
+ * tighten its subject for a while. Register the result as a RequestObserver
+ * in each gateway process; close it when the section is replaced.
+ */
+export function createAnomalyDetector(section: AlertsSection, deps: DetectorDeps): AnomalyDetector {
+  const now = deps.now ?? Date.now;
+  const sanctions = deps.sanctions ?? processSanctions;
+  const regions = new RegionTable(section.regions);
+  const rules = section.rules.map((c) => compileRule(c, section, regions));
+  const webhooks = section.webhooks.map(
+    (w) =>
+      new WebhookSender(
+        { url: w.url, secret: w.secret ? resolveSecret(w.secret) : undefined, attempts: w.attempts, backoffMs: w.backoffMs, timeoutMs: w.timeoutMs, maxQueued: w.maxQueued },
+        deps.log,
+      ),
+  );
+  const sinks = new AlertSinks({ log: deps.log, metrics: deps.metrics, webhooks, send: deps.send === undefined ? defaultSend() : deps.send, maxAlertsPerMinute: section.maxAlertsPerMinute });
+  // Spike, errors and latency per consumer or route never need the network: skip its string then.
+  const needsNetwork = section.rules.some((r) => !('per' in r) || r.per === 'network');
+  let lastFailure = 0;
+
+  return {
+    webhooks,
+    observe(record: RequestRecord): void {
+      if (rules.length === 0) return;
+      try {
+        const t = now();
+        const network = needsNetwork ? networkOf(record.clientAddress) : '';
+        for (const rule of rules) {
+          const finding = rule.observe(record, t, network);
+          if (finding === null) continue;
+          const c = rule.config;
+          const action = c.action && !finding.subject.startsWith('route:') ? c.action : null;
+          if (action) sanctions.impose(finding.subject, action, c.name);
+          sinks.emit({ kind: c.kind, rule: c.name, ...finding, action, time: t });
+        }
+      } catch (err) {
+        // Observers must not throw into the exchange; one line a minute at most.
+        const t = Date.now();
+        if (t - lastFailure > 60_000) {
+          lastFailure = t;
+          deps.log.error({ err }, 'anomaly detection failed on a request record');
+        }
+      }
+    },
+    close(): void {
+      for (const w of webhooks) w.close();
+    },
+    sizes(): Record<string, number> {
+      return Object.fromEntries(rules.map((r) => [r.config.name, r.size]));
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { Errors } from '../../errors.js';
+import type { StageReply } from '../../pipeline/stage.js';
+import { networkOf } from './network.js';
+import type { ActionConfig } from './types.js';
+
+export interface Block {
+  subject: string;
+  rule: string;
+  /** Epoch milliseconds. */
+  until: number;
+}
+
+interface Entry {
+  blockUntil: number;
+  tightenUntil: number;
+  factor: number;
+  rule: string;
+}
+
+/**
+ * Automatic responses to alerts: a consumer or client network blocked, or its
+ * rate limits divided by a factor, for a period. Keyed by the alert subject
+ * (`consumer:alice`, `network:203.0.113.0/24`). Process-local: each gateway
+ * process reacts to the share of traffic it sees. Bounded: when full, the
+ * oldest sanction gives way; expired ones are dropped when read.
+ */
+export class Sanctions {
+  private readonly table = new Map<string, Entry>();
+
+  constructor(
+    private readonly max = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Entries held, expired or not: 0 means the stages' checks cost one comparison. */
+  get size(): number {
+    return this.table.size;
+  }
+
+  impose(subject: string, action: ActionConfig, rule: string): void {
+    const now = this.now();
+    let e = this.table.get(subject);
+    if (e === undefined) {
+      if (this.table.size >= this.max) this.table.delete(this.table.keys().next().value!);
+      e = { blockUntil: 0, tightenUntil: 0, factor: 1, rule };
+    } else {
+      this.table.delete(subject); // re-inserted last: the newest sanction is the last to give way
+    }
+    e.rule = rule;
+    const until = now + action.durationMs;
+    if (action.type === 'block') e.blockUntil = Math.max(e.blockUntil, until);
+    else {
+      e.factor = e.tightenUntil > now ? Math.max(e.factor, action.factor) : action.factor;
+      e.tightenUntil = Math.max(e.tightenUntil, until);
+    }
+    this.table.set(subject, e);
+  }
+
+  /** The block on a subject, or null; an expired entry is dropped here. */
+  blocked(subject: string): Block | null {
+    const e = this.live(subject);
+    return e !== null && e.blockUntil > this.now() ? { subject, rule: e.rule, until: e.blockUntil } : null;
+  }
+
+  blockedConsumer(consumer: string): Block | null {
+    return this.blocked(`consumer:${consumer}`);
+  }
+
+  blockedAddress(address: string): Block | null {
+    return this.blocked(`network:${networkOf(address)}`);
+  }
+
+  /** What a request's rate-limit costs are multiplied by (1: not tightened). */
+  tightenFactor(consumer: string | null, address: string): number {
+    const now = this.now();
+    let factor = 1;
+    const c = consumer === null ? null : this.live(`consumer:${consumer}`);
+    if (c !== null && c.tightenUntil > now) factor = c.factor;
+    const n = this.live(`network:${networkOf(address)}`);
+    if (n !== null && n.tightenUntil > now && n.factor > factor) factor = n.factor;
+    return factor;
+  }
+
+  clear(): void {
+    this.table.clear();
+  }
+
+  private live(subject: string): Entry | null {
+    const e = this.table.get(subject);
+    if (e === undefined) return null;
+    const now = this.now();
+    if (e.blockUntil <= now && e.tightenUntil <= now) {
+      this.table.delete(subject);
+      return null;
+    }
+    return e;
+  }
+}
+
+/** The sanctions of this process, consulted by the identity and rate-limit stages. */
+export const processSanctions = new Sanctions();
+
+/** The 403 a blocked consumer or network gets, with when to come back. */
+export function blockedReply(block: Block, now = Date.now()): StageReply {
+  return {
+    error: Errors.BLOCKED,
+    reason: `${block.subject} blocked by alert rule "${block.rule}"`,
+    headers: [['retry-after', String(Math.max(1, Math.ceil((block.until - now) / 1000)))]],
+  };
+}
