@@ -34,6 +34,8 @@ export const Errors = Object.freeze({
   UPSTREAM_RESET: kind('ZTG_UPSTREAM_RESET', 502, 'Upstream closed the connection'),
   UPSTREAM_BAD_RESPONSE: kind('ZTG_UPSTREAM_BAD_RESPONSE', 502, 'Upstream sent an invalid response'),
   UPSTREAM_UNAVAILABLE: kind('ZTG_UPSTREAM_UNAVAILABLE', 503, 'No upstream target can take the request'),
+  UPSTREAM_TLS: kind('ZTG_UPSTREAM_TLS', 502, 'Upstream TLS handshake failed'),
+  NO_HEALTHY_UPSTREAM: kind('ZTG_NO_HEALTHY_UPSTREAM', 503, 'Every target of the upstream is down'),
   SHUTTING_DOWN: kind('ZTG_SHUTTING_DOWN', 503, 'Gateway is shutting down'),
   UPLOAD_BACKLOG: kind('ZTG_UPLOAD_BACKLOG', 503, 'Upstream cannot take the upload this fast'),
   CONCURRENCY_LIMITED: kind('ZTG_CONCURRENCY_LIMITED', 503, 'Too many requests in flight'),

@@ -13,6 +13,7 @@ import { RouteConflictError } from '../routing/router.js';
 import { buildRouters } from '../routing/route-table.js';
 import { stageFactoryByType } from '../pipeline/registry.js';
 import { validateIdentitySection } from '../identity/validate.js';
+import { validateUpstreamSection } from '../upstream/validate.js';
 
 /** A config that cannot be used; `issues` are `path: reason` lines. */
 export class ConfigError extends Error {
@@ -122,16 +123,7 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
     if (l.tls?.clientCa) l.tls.clientCa = readable(resolve(baseDir, l.tls.clientCa), `listeners[${i}].tls.clientCa`, issues);
   });
 
-  cfg.upstreams.forEach((u, i) => {
-    u.targets.forEach((t, j) => {
-      try {
-        const url = new URL(t.url);
-        if (url.pathname !== '/' || url.search || url.username) throw new Error('no path, query or credentials allowed');
-      } catch (err) {
-        issues.push(`upstreams[${i}].targets[${j}].url: ${(err as Error).message}`);
-      }
-    });
-  });
+  validateUpstreamSection(cfg, baseDir, issues);
 
   validateIdentitySection(cfg, baseDir, issues);
 

@@ -3,13 +3,14 @@ import { accessLogSchema, observeSchema } from '../observe/schema.js';
 import { stageFactories } from '../pipeline/registry.js';
 import { identitySchema } from '../identity/schema.js';
 import { alertsSchema } from '../observe/anomaly/schema.js';
+import { upstreamSchema } from '../upstream/schema.js';
+import { websocketSchema } from '../proxy/websocket-schema.js';
 
 /**
  * The configuration schema: validated at load (ajv, defaults filled in) and
  * published as config.schema.json for editors (`npm run schema`).
  * Cross-references (a route naming an upstream) are checked in load.ts.
  */
-const positive = (max: number, dflt: number) => ({ type: 'integer', minimum: 1, maximum: max, default: dflt });
 
 const listener = {
   type: 'object',
@@ -46,47 +47,6 @@ const listener = {
   },
 };
 
-const upstream = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'targets'],
-  properties: {
-    name,
-    targets: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['url'],
-        properties: { url: { type: 'string', pattern: '^https?://[^/?#@]+/?$' } },
-      },
-    },
-    pool: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        maxConnections: positive(100_000, 256),
-        idleTimeoutMs: positive(3_600_000, 30_000),
-        maxRequestsPerConnection: positive(10_000_000, 10_000),
-        maxQueued: positive(1_000_000, 1024),
-      },
-    },
-    timeouts: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        connectMs: positive(600_000, 5_000),
-        firstByteMs: positive(3_600_000, 30_000),
-        idleMs: positive(3_600_000, 60_000),
-        totalMs: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 0 },
-      },
-    },
-  },
-};
-
 // Uppercase only, like the handler accepts: a lowercase method could never match.
 const method = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Z-]{1,32}$" };
 
@@ -112,6 +72,7 @@ const route = {
     segments: { type: 'array', minItems: 1, items: name },
     maxBodyBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 10 * 1024 * 1024 },
     preserveHost: { type: 'boolean', default: false },
+    websocket: websocketSchema,
     accessLog: accessLogSchema,
     path: {
       type: 'object',
@@ -144,7 +105,7 @@ export const configSchema = {
   required: ['listeners', 'upstreams', 'routes'],
   properties: {
     listeners: { type: 'array', minItems: 1, items: listener },
-    upstreams: { type: 'array', minItems: 1, items: upstream },
+    upstreams: { type: 'array', minItems: 1, items: upstreamSchema },
     routes: { type: 'array', items: route },
     trustedProxies: { type: 'array', default: [], items: { type: 'string', minLength: 2 } },
     identity: { ...identitySchema, default: {} },

@@ -1,6 +1,7 @@
 import type { ConsumerConfig, IntrospectionConfig, IssuerConfig } from '../identity/types.js';
 import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
 import type { SigningConfig } from '../identity/signer.js';
+import type { WebSocketRouteConfig } from '../proxy/websocket-schema.js';
 import type { AlertsSection } from '../observe/anomaly/types.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
@@ -45,9 +46,73 @@ export interface TimeoutConfig {
   totalMs: number;
 }
 
+export type BalancerAlgorithm = 'round-robin' | 'least-outstanding' | 'consistent-hash';
+
+/** What consistent hashing keys on. */
+export type HashOn = { header: string } | { cookie: string } | { clientAddress: true };
+
+export interface BalancerConfig {
+  algorithm: BalancerAlgorithm;
+  hashOn?: HashOn;
+  /** Ring points per unit of weight. */
+  virtualNodes: number;
+}
+
+export interface HealthCheckConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  /** Status codes, or classes like "2xx". */
+  expectedStatuses: (number | string)[];
+}
+
+export interface OutlierConfig {
+  /** 0: off. */
+  consecutive5xx: number;
+  /** 0: off. */
+  consecutiveConnectFailures: number;
+  baseEjectionMs: number;
+  maxEjectionMs: number;
+  maxEjectedPercent: number;
+}
+
+export interface CircuitBreakerConfig {
+  enabled: boolean;
+  failureRatio: number;
+  minRequests: number;
+  windowMs: number;
+  openMs: number;
+  halfOpenRequests: number;
+}
+
+export interface RetryConfig {
+  attempts: number;
+  budgetRatio: number;
+  budgetMinRetries: number;
+  budgetWindowMs: number;
+}
+
+export interface UpstreamTlsConfig {
+  ca?: SecretRef;
+  servername?: string;
+  cert?: SecretRef;
+  key?: SecretRef;
+  passphrase?: SecretRef;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
 export interface UpstreamConfig {
   name: string;
-  targets: { url: string }[];
+  targets: { url: string; weight: number }[];
+  balancer: BalancerConfig;
+  healthCheck?: HealthCheckConfig;
+  outlierDetection: OutlierConfig;
+  circuitBreaker: CircuitBreakerConfig;
+  retries: RetryConfig;
+  /** For https:// targets. */
+  tls?: UpstreamTlsConfig;
   pool: PoolConfig;
   timeouts: TimeoutConfig;
 }
@@ -70,6 +135,8 @@ export interface RouteConfig {
   maxBodyBytes: number;
   preserveHost: boolean;
   path: { allowSemicolon: boolean; allowEncodedSlash: boolean };
+  /** WebSocket upgrades on this route (off by default). */
+  websocket: WebSocketRouteConfig;
   /** Overrides `observe.accessLog` for this route. */
   accessLog?: Partial<AccessLogPolicy>;
   stages: StageConfig[];

@@ -21,8 +21,10 @@ export interface ExchangeHandler {
    * The exchange failed. `replayable`: nothing of a response arrived on a
    * reused connection (the upstream closed it while idle), so a request whose
    * body is not streaming may be sent again on a fresh connection.
+   * `unsent`: the connection never came up (refused, connect timeout, TLS
+   * handshake), so no byte of the request reached the upstream.
    */
-  onError(error: GatewayError, replayable: boolean): void;
+  onError(error: GatewayError, replayable: boolean, unsent: boolean): void;
   /** Runs `fn` with client writes batched (uWS cork). */
   batch(fn: () => void): void;
   /** The upload may continue (the upstream socket drained). */
@@ -58,6 +60,7 @@ export class UpstreamConnection {
   private responseEnded = false;
   private receivedAny = false;
   private responseKeepAlive = true;
+  private tcpConnected = false;
   served = 0;
 
   constructor(
@@ -68,7 +71,7 @@ export class UpstreamConnection {
   ) {
     const options = { host: target.host, port: target.port, noDelay: true };
     this.socket = target.tls
-      ? tlsConnect({ ...options, servername: target.host, ALPNProtocols: ['http/1.1'] })
+      ? tlsConnect({ ...options, ...target.tlsOptions, ALPNProtocols: ['http/1.1'] })
       : // Plain sockets read into one shared buffer, straight into the parser: no
         // stream machinery and no Buffer per read (native-bench/NOTES.md).
         netConnect({ ...options, onread: { buffer: READ_BUFFER, callback: (n: number, buf: Buffer) => this.onRead(n, buf) } });
@@ -79,7 +82,11 @@ export class UpstreamConnection {
       this.phase = !this.handler ? Phase.Idle : this.requestEnded ? Phase.AwaitingHead : Phase.Sending;
       this.armTimer();
     });
-    if (target.tls) this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (target.tls) {
+      // TCP up but no secureConnect yet: an error now is the handshake (untrusted or wrong-name certificate).
+      this.socket.once('connect', () => (this.tcpConnected = true));
+      this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    }
     this.socket.on('drain', () => this.handler?.onDrain());
     this.socket.on('timeout', () => this.onTimeout());
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(this.socketError(err)));
@@ -239,6 +246,10 @@ export class UpstreamConnection {
 
   private socketError(err: NodeJS.ErrnoException): GatewayError {
     const connectPhase = this.phase === Phase.Connecting;
+    if (connectPhase && this.tcpConnected) {
+      // Nothing was sent: a TLS socket holds writes until the handshake succeeds.
+      return new GatewayError(Errors.UPSTREAM_TLS, `TLS handshake with ${this.target.url} failed: ${err.code ?? 'ERR'} ${err.message}`);
+    }
     const kind = connectPhase ? Errors.UPSTREAM_CONNECT : Errors.UPSTREAM_RESET;
     return new GatewayError(kind, `${err.code ?? err.message} ${connectPhase ? 'connecting to' : 'from'} ${this.target.url}`);
   }
@@ -265,17 +276,19 @@ export class UpstreamConnection {
 
   private fail(error: GatewayError): void {
     const handler = this.handler;
-    const replayable = this.served > 1 && !this.receivedAny && this.phase !== Phase.Connecting;
+    const unsent = this.phase === Phase.Connecting;
+    const replayable = this.served > 1 && !this.receivedAny && !unsent;
     this.handler = null;
     this.destroy();
-    handler?.onError(error, replayable);
+    handler?.onError(error, replayable, unsent);
   }
 
   private onClose(): void {
     const handler = this.handler;
     if (handler) {
       this.handler = null;
-      handler.onError(new GatewayError(Errors.UPSTREAM_RESET, `connection to ${this.target.url} closed`), this.served > 1 && !this.receivedAny);
+      const unsent = this.phase === Phase.Connecting;
+      handler.onError(new GatewayError(Errors.UPSTREAM_RESET, `connection to ${this.target.url} closed`), this.served > 1 && !this.receivedAny && !unsent, unsent);
     }
     this.phase = Phase.Closed;
     this.owner.onClosed(this);
