@@ -7,6 +7,7 @@ import { detectSsns } from './detectors/us-ssn.js';
 import { detectEmails } from './detectors/email.js';
 import { detectPhones } from './detectors/phone.js';
 import { detectIbans } from './detectors/iban.js';
+import type { FieldMatcher } from './custom.js';
 
 export type { PiiSpan, PiiEntity, Detector } from './detectors/common.js';
 export { luhn, isValidCard, issuerOf } from './detectors/credit-card.js';
@@ -31,6 +32,8 @@ export interface DetectOptions {
   minScore?: number;
   /** extra detectors (e.g. from config), ranked after the built-in ones */
   extra?: Readonly<Record<string, Detector>>;
+  /** JSON only: values under these keys or paths are whole spans of the field's entity */
+  fields?: FieldMatcher;
 }
 
 /**
@@ -329,7 +332,14 @@ export function detectJson(text: string, entities?: readonly string[], opts: Det
   walkJson(
     text,
     (v) => {
-      if (v.value.length < 5) return; // no supported entity is shorter
+      if (v.value.length === 0) return;
+      const field = opts.fields?.match(v.key, () => v.path);
+      if (field) {
+        // the whole value belongs to the configured field
+        out.push({ entity: field, score: 1, start: v.start, end: v.end, path: v.path, valueStart: v.start, valueEnd: v.end, valueSpanStart: 0, valueSpanEnd: v.value.length });
+        return;
+      }
+      if (v.value.length < 5 && !opts.extra) return; // no built-in entity is shorter
       const base = v.kind === 'string' ? v.start + 1 : v.start;
       for (const s of detectPii(v.value, entities, opts)) {
         const docStart = v.map ? v.map[s.start]! : base + s.start;
