@@ -6,7 +6,8 @@ import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { demoConfig, demoPorts } from './demo/config.js';
 import { startDemoUpstream } from './demo/upstream.js';
-import { createLogger } from './observe/log.js';
+import { createLogger, type Logger } from './observe/log.js';
+import { resolveAdminToken, type AdminToken } from './admin/token.js';
 import { loadUws } from './server/uws.js';
 import { Supervisor } from './server/supervisor.js';
 
@@ -19,7 +20,8 @@ usage:
   ztgate --version | --help
 
 tuning (environment): ZTGATE_PROCESSES, ZTGATE_WORKERS, ZTGATE_SHARDS, ZTGATE_LOG_LEVEL,
-ZTGATE_DRAIN_MS, ZTGATE_CONFIG; see README.`;
+ZTGATE_DRAIN_MS, ZTGATE_CONFIG; admin API: ZTGATE_ADMIN_PORT, ZTGATE_ADMIN_ADDR,
+ZTGATE_ADMIN_TOKEN or ZTGATE_ADMIN_TOKEN_FILE; see README.`;
 
 function main(): void {
   let args;
@@ -59,8 +61,23 @@ function main(): void {
   }
   const log = createLogger(tuning.logLevel, { role: 'supervisor' });
   const path = args.config ?? tuning.configPath;
-  if (path) return void runWithFile(path, tuning, log);
-  void runDemo(tuning, log);
+  let admin: AdminToken | null;
+  try {
+    admin = resolveAdminToken(tuning.admin, !path);
+  } catch (err) {
+    process.stderr.write(`ztgate: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  // Gateway processes inherit the environment; they have no use for the admin token.
+  delete process.env.ZTGATE_ADMIN_TOKEN;
+  if (admin?.warning) log.warn(admin.warning);
+  if (admin === null && tuning.admin.port !== 0) log.warn('admin listener off: set ZTGATE_ADMIN_TOKEN or ZTGATE_ADMIN_TOKEN_FILE to turn it on');
+  if (path) return void runWithFile(path, tuning, log, admin);
+  void runDemo(tuning, log, admin);
+}
+
+function adminOption(tuning: ReturnType<typeof readTuning>, admin: AdminToken | null) {
+  return admin === null ? null : { host: tuning.admin.addr, port: tuning.admin.port, token: admin.token };
 }
 
 function check(path: string): void {
@@ -78,7 +95,7 @@ function check(path: string): void {
   }
 }
 
-function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, log: ReturnType<typeof createLogger>): void {
+function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): void {
   let config: GatewayConfig;
   try {
     config = loadConfigFile(path);
@@ -92,11 +109,12 @@ function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, log: R
     log,
     config,
     reloadConfig: () => loadConfigFile(path),
-    onListening: (urls) => log.info({ urls, processes: tuning.processes, config: path }, 'ztgate listening'),
+    admin: adminOption(tuning, admin),
+    onListening: (urls, adminUrl) => log.info({ urls, processes: tuning.processes, config: path, admin: adminUrl ?? undefined }, 'ztgate listening'),
   }).start();
 }
 
-async function runDemo(tuning: ReturnType<typeof readTuning>, log: ReturnType<typeof createLogger>): Promise<void> {
+async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): Promise<void> {
   const ports = demoPorts();
   try {
     await startDemoUpstream('127.0.0.1', ports.upstream);
@@ -109,8 +127,9 @@ async function runDemo(tuning: ReturnType<typeof readTuning>, log: ReturnType<ty
     log,
     config: demoConfig(ports),
     reloadConfig: null,
-    onListening: (urls) => {
-      log.info({ urls, processes: tuning.processes, config: 'embedded demo' }, 'ztgate listening');
+    admin: adminOption(tuning, admin),
+    onListening: (urls, adminUrl) => {
+      log.info({ urls, processes: tuning.processes, config: 'embedded demo', admin: adminUrl ?? undefined }, 'ztgate listening');
       const base = urls[0].url;
       process.stdout.write(
         [
@@ -122,11 +141,23 @@ async function runDemo(tuning: ReturnType<typeof readTuning>, log: ReturnType<ty
           `    curl -i ${base}/api/hello?name=ztgate`,
           `    curl -i ${base}/health`,
           '  run your own:   ztgate --config gateway.yaml (see README)',
+          ...adminLines(adminUrl, admin),
           '',
         ].join('\n') + '\n',
       );
     },
   }).start();
+}
+
+/** How to reach the admin API and dashboard; the token itself is never printed, only where to read it. */
+function adminLines(url: string | null, admin: AdminToken | null): string[] {
+  if (url === null || admin === null) return ['  admin API:      off (see README: Admin API and dashboard)'];
+  const token = admin.generatedFile ? `$(cat ${admin.generatedFile})` : admin.source === 'ZTGATE_ADMIN_TOKEN' ? '$ZTGATE_ADMIN_TOKEN' : `$(cat ${admin.source})`;
+  return [
+    `  admin API:      ${url} (bearer token${admin.generatedFile ? ` generated into ${admin.generatedFile}, readable by you only` : ` from ${admin.source}`})`,
+    `    curl -H "Authorization: Bearer ${token}" ${url}/stats`,
+    `  dashboard:      open "${url}/dashboard#token=${token}"`,
+  ];
 }
 
 main();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { readGossipEnv, type GossipEnv } from '../ratelimit/gossip.js';
 
@@ -19,7 +20,26 @@ export interface Tuning {
   drainMs: number;
   /** Rate-limit gossip: ZTGATE_GOSSIP_PORT (base; process i binds base + i), _PEERS, _SECRET. */
   gossip: GossipEnv;
+  admin: AdminEnv;
 }
+
+/**
+ * The admin listener (supervisor process): ZTGATE_ADMIN_PORT (0: off),
+ * ZTGATE_ADMIN_ADDR, and the bearer token inline or from a file. Without a
+ * token the listener stays off (except in the demo, which makes one).
+ */
+export interface AdminEnv {
+  port: number;
+  addr: string;
+  /** ZTGATE_ADMIN_TOKEN; null when unset. */
+  token: string | null;
+  /** ZTGATE_ADMIN_TOKEN_FILE; read by src/admin/token.ts in the supervisor only. */
+  tokenFile: string | null;
+}
+
+export const DEFAULT_ADMIN_PORT = 9901;
+/** A shorter bearer token is refused at start-up: it could be guessed. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** Base gossip port when several processes share limits and none is configured. */
 export const DEFAULT_GOSSIP_PORT = 7946;
@@ -49,5 +69,31 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     configPath: env.ZTGATE_CONFIG || '',
     drainMs: positiveInt(env, 'ZTGATE_DRAIN_MS', 10_000, 3_600_000),
     gossip: readGossipEnv(env),
+    admin: readAdminEnv(env),
   };
+}
+
+function readAdminEnv(env: NodeJS.ProcessEnv): AdminEnv {
+  const rawPort = env.ZTGATE_ADMIN_PORT;
+  let port = DEFAULT_ADMIN_PORT;
+  if (rawPort !== undefined && rawPort !== '') {
+    if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
+      throw new Error(`ZTGATE_ADMIN_PORT: expected a port from 0 (off) to 65535, got "${rawPort}"`);
+    }
+    port = Number(rawPort);
+  }
+  const addr = env.ZTGATE_ADMIN_ADDR || '127.0.0.1';
+  if (isIP(addr) === 0) throw new Error(`ZTGATE_ADMIN_ADDR: expected an IP address, got "${addr}"`);
+  const token = env.ZTGATE_ADMIN_TOKEN || null;
+  const tokenFile = env.ZTGATE_ADMIN_TOKEN_FILE || null;
+  if (token !== null && tokenFile !== null) throw new Error('ZTGATE_ADMIN_TOKEN and ZTGATE_ADMIN_TOKEN_FILE: set one, not both');
+  if (token !== null) checkAdminToken(token, 'ZTGATE_ADMIN_TOKEN');
+  return { port, addr, token, tokenFile };
+}
+
+/** Throws unless `token` is long enough and safe in a header (visible ASCII, no spaces). */
+export function checkAdminToken(token: string, source: string): void {
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new Error(`${source}: the admin token must be ${MIN_ADMIN_TOKEN_LENGTH} to 512 visible ASCII characters without spaces`);
+  }
 }

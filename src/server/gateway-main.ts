@@ -71,6 +71,10 @@ process.on('message', (message: ToGateway) => {
     case 'drain':
       void stop('supervisor asked');
       return;
+    case 'collect':
+      // Cumulative since start: a lost answer costs the supervisor nothing.
+      send({ type: 'metrics', seq: message.seq, snapshot: metrics.snapshot() });
+      return;
   }
 });
 

@@ -3,6 +3,14 @@ import { fileURLToPath } from 'node:url';
 import type { Tuning } from '../config/env.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
+import { isMetricsSnapshot, MetricsMerger, type MergedMetrics } from '../observe/metrics-merge.js';
+import { renderPrometheus } from '../observe/prometheus.js';
+import { AlertRing } from '../admin/alerts.js';
+import { LiveView } from '../admin/live.js';
+import { redactConfig } from '../admin/redact.js';
+import { AdminServer, type ReloadOutcome } from '../admin/server.js';
+import { buildStats, type ProcessState } from '../admin/stats.js';
+import { supervisorFamilies, upstreamSummary } from '../admin/supervisor-metrics.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 
 export interface SupervisorOptions {
@@ -11,13 +19,28 @@ export interface SupervisorOptions {
   config: GatewayConfig;
   /** Re-reads and validates the config for SIGHUP; throws with a precise message when invalid. */
   reloadConfig: (() => GatewayConfig) | null;
-  /** Called once, when every process first listens. */
-  onListening(urls: { name: string; url: string }[]): void;
+  /** Called once, when every process first listens (and the admin listener, if any, is up: its URL or null). */
+  onListening(urls: { name: string; url: string }[], adminUrl: string | null): void;
+  /** The admin listener's address and bearer token; null: no admin listener. */
+  admin: { host: string; port: number; token: string } | null;
 }
 
 const MAX_BACKOFF_MS = 10_000;
 /** A process that lived this long resets the crash backoff. */
 const STABLE_MS = 10_000;
+/** Metrics are collected from every process this often (the dashboard's window). */
+const COLLECT_MS = 1_000;
+/** A collection answers with what arrived by then: a busy or dying process must not stall /metrics. */
+const COLLECT_WAIT_MS = 750;
+/** A reload's outcome waits this long for every process to answer. */
+const RELOAD_WAIT_MS = 15_000;
+
+interface PendingReload {
+  generation: number;
+  waiting: Set<Worker>;
+  results: { pid: number | undefined; ok: boolean; error?: string }[];
+  done: () => void;
+}
 
 /**
  * Starts ZTGATE_PROCESSES gateway processes and keeps them running: a crashed
@@ -34,6 +57,21 @@ export class Supervisor {
   private readonly slots = new Map<Worker, number>();
   private listening = 0;
   private announced = false;
+  /** Processes that currently listen (for /ready). */
+  private readonly listeningNow = new Set<Worker>();
+  private restarts = 0;
+  private readonly startedAt = Date.now();
+  private readonly merger = new MetricsMerger();
+  private readonly live = new LiveView();
+  /** Alerts from anomaly detection in any process (IPC message `alert`). */
+  readonly alerts = new AlertRing();
+  private readonly reloadOutcomes = { applied: 0, rejected: 0, failed: 0 };
+  private collectSeq = 0;
+  private collecting: { seq: number; waiting: Set<Worker>; promise: Promise<void>; done: () => void } | null = null;
+  private pendingReload: PendingReload | null = null;
+  private admin: AdminServer | null = null;
+  private adminUrl: Promise<string | null> = Promise.resolve(null);
+  private ticker: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: SupervisorOptions) {
     this.config = options.config;
@@ -50,9 +88,102 @@ export class Supervisor {
     process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= '16384';
     for (let i = 0; i < tuning.processes; i++) this.fork(i);
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
-    process.on('SIGHUP', () => this.reload());
+    process.on('SIGHUP', () => void this.reload('SIGHUP'));
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     process.on('SIGINT', () => this.stop('SIGINT'));
+    this.ticker = setInterval(() => void this.tick(), COLLECT_MS);
+    this.ticker.unref();
+    if (this.options.admin) this.startAdmin(this.options.admin);
+  }
+
+  private startAdmin(a: { host: string; port: number; token: string }): void {
+    const log = this.options.log;
+    this.admin = new AdminServer({
+      host: a.host,
+      port: a.port,
+      token: a.token,
+      log,
+      backend: {
+        readiness: () => this.readiness(),
+        metrics: async () => renderPrometheus(this.withSupervisorFamilies(await this.freshMerged())),
+        stats: async () => this.stats(await this.freshMerged()),
+        config: () => redactConfig(this.config),
+        reload: () => this.reload('admin API'),
+        hello: () => ({ windows: this.live.windows(), alerts: this.alerts.list(), processes: this.processState(), upstreams: upstreamSummary(this.merger.merged(), this.config) }),
+      },
+    });
+    this.adminUrl = this.admin.listen().then(
+      (url) => {
+        log.info({ admin: url, loopback: /^http:\/\/(127\.|\[::1\])/.test(url) }, 'admin listener up (bearer token required; see README)');
+        return url;
+      },
+      (err: NodeJS.ErrnoException) => {
+        // The gateway keeps serving without its control plane rather than not at all.
+        log.error({ error: err.message, code: err.code, host: a.host, port: a.port }, 'admin listener cannot listen; running without it');
+        this.admin = null;
+        return null;
+      },
+    );
+  }
+
+  /** Asks every process for a snapshot and resolves when all answered or after COLLECT_WAIT_MS. */
+  private collect(): Promise<void> {
+    if (this.collecting) return this.collecting.promise;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected() && this.started.has(w));
+    if (workers.length === 0) return Promise.resolve();
+    const seq = ++this.collectSeq;
+    let done!: () => void;
+    const promise = new Promise<void>((resolve) => (done = resolve));
+    const c = { seq, waiting: new Set(workers), promise, done };
+    this.collecting = c;
+    const timer = setTimeout(() => c.done(), COLLECT_WAIT_MS);
+    void promise.then(() => {
+      clearTimeout(timer);
+      if (this.collecting === c) this.collecting = null;
+    });
+    for (const w of workers) this.send(w, { type: 'collect', seq });
+    return promise;
+  }
+
+  private async freshMerged(): Promise<MergedMetrics> {
+    await this.collect();
+    return this.merger.merged();
+  }
+
+  /** Every second: fresh snapshots, a new live window, pushed to connected dashboards. */
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    const merged = await this.freshMerged();
+    const window = this.live.tick(merged);
+    if (window && this.admin) this.admin.broadcast('window', { window, processes: this.processState(), upstreams: upstreamSummary(merged, this.config) });
+  }
+
+  private processState(): ProcessState {
+    return {
+      configured: this.options.tuning.processes,
+      up: this.started.size,
+      listening: this.listeningNow.size,
+      restarts: this.restarts,
+      configGeneration: this.generation,
+      startedAt: this.startedAt,
+    };
+  }
+
+  private readiness() {
+    const p = this.processState();
+    return { ready: !this.stopping && p.listening >= p.configured, configured: p.configured, up: p.up, listening: p.listening };
+  }
+
+  private stats(merged: MergedMetrics): Record<string, unknown> {
+    const routeUpstreams = new Map(this.config.routes.map((r) => [r.name, r.upstream]));
+    return buildStats({ merged, live: this.live, processes: this.processState(), alerts: this.alerts.list(), routeUpstreams });
+  }
+
+  private withSupervisorFamilies(m: MergedMetrics): MergedMetrics {
+    for (const [name, f] of supervisorFamilies(this.processState(), this.reloadOutcomes)) {
+      (f.kind === 'counter' ? m.counters : m.gauges).set(name, f.family);
+    }
+    return m;
   }
 
   private fork(slot: number): void {
@@ -74,12 +205,34 @@ export class Supervisor {
         return;
       case 'listening':
         log.debug({ gatewayPid: worker.process.pid }, 'gateway process listening');
+        this.listeningNow.add(worker);
         if (!this.announced && ++this.listening >= this.options.tuning.processes) {
           this.announced = true;
-          this.options.onListening(message.urls);
+          void this.adminUrl.then((url) => this.options.onListening(message.urls, url));
         }
         return;
+      case 'metrics':
+        if (!isMetricsSnapshot(message.snapshot)) {
+          log.error({ gatewayPid: worker.process.pid }, 'metrics snapshot of the wrong shape; ignored');
+          return;
+        }
+        try {
+          this.merger.update(worker.id, this.slots.get(worker) ?? 0, message.snapshot);
+        } catch (err) {
+          log.error({ gatewayPid: worker.process.pid, error: (err as Error).message }, 'metrics snapshot cannot be decoded; ignored');
+        }
+        if (this.collecting && this.collecting.seq === message.seq) {
+          this.collecting.waiting.delete(worker);
+          if (this.collecting.waiting.size === 0) this.collecting.done();
+        }
+        return;
+      case 'alert': {
+        const alert = this.alerts.push(message);
+        if (alert) this.admin?.broadcast('alert', alert);
+        return;
+      }
       case 'reloaded':
+        this.reloadAnswered(worker, message.generation, message.ok, message.error);
         if (message.ok) {
           log.info({ gatewayPid: worker.process.pid, generation: message.generation }, 'config reloaded');
           if (message.listenersChanged) log.warn('listener changes take effect after a restart; listeners kept as they were');
@@ -104,6 +257,11 @@ export class Supervisor {
     const slot = this.slots.get(worker) ?? 0;
     this.started.delete(worker);
     this.slots.delete(worker);
+    this.listeningNow.delete(worker);
+    // Its last counts stay in the totals; whatever it counted after its last snapshot is lost.
+    this.merger.retire(worker.id);
+    if (this.collecting?.waiting.delete(worker) && this.collecting.waiting.size === 0) this.collecting.done();
+    this.reloadAnswered(worker, this.pendingReload?.generation ?? -1, false, 'process exited during the reload');
     if (this.stopping) {
       if (this.started.size === 0) {
         this.options.log.info('all gateway processes stopped');
@@ -113,34 +271,73 @@ export class Supervisor {
     }
     if (Date.now() - startedAt > STABLE_MS) this.crashes = 0;
     const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.crashes++);
+    this.restarts++;
     this.options.log.error({ gatewayPid: worker.process.pid, code, signal, restartInMs: delay }, 'gateway process exited; restarting');
     setTimeout(() => {
       if (!this.stopping) this.fork(slot);
     }, delay).unref();
   }
 
-  private reload(): void {
+  /**
+   * Re-reads the config (SIGHUP or POST /reload), validates it, sends it to
+   * every process and resolves with the outcome once all answered. An invalid
+   * file changes nothing: the old config keeps serving.
+   */
+  reload(why: string): Promise<ReloadOutcome> {
     const log = this.options.log;
     if (!this.options.reloadConfig) {
-      log.warn('SIGHUP: running the embedded demo config, nothing to reload');
-      return;
+      log.warn({ why }, `${why}: running the embedded demo config, nothing to reload`);
+      return Promise.resolve({ outcome: 'unavailable', error: 'running the embedded demo config: nothing to reload' });
     }
     let next: GatewayConfig;
     try {
       next = this.options.reloadConfig();
     } catch (err) {
-      log.error({ error: (err as Error).message }, 'SIGHUP: new config rejected; the old one keeps serving');
-      return;
+      this.reloadOutcomes.rejected++;
+      log.error({ why, error: (err as Error).message }, `${why}: new config rejected; the old one keeps serving`);
+      return Promise.resolve({ outcome: 'rejected', generation: this.generation, error: (err as Error).message });
     }
     this.config = next;
     const generation = ++this.generation;
-    log.info({ generation }, 'SIGHUP: config valid, swapping it in');
-    for (const w of Object.values(cluster.workers ?? {})) if (w) this.send(w, { type: 'reload', config: next, generation });
+    log.info({ why, generation }, `${why}: config valid, swapping it in`);
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
+    // A newer reload supersedes an unanswered one: its processes answer for the newer generation.
+    this.pendingReload?.done();
+    return new Promise<ReloadOutcome>((resolve) => {
+      const pending: PendingReload = {
+        generation,
+        waiting: new Set(workers),
+        results: [],
+        done: () => {
+          clearTimeout(timer);
+          if (this.pendingReload === pending) this.pendingReload = null;
+          for (const w of pending.waiting) pending.results.push({ pid: w.process.pid, ok: false, error: 'no answer' });
+          const ok = pending.results.every((r) => r.ok);
+          this.reloadOutcomes[ok ? 'applied' : 'failed']++;
+          const failed = pending.results.find((r) => !r.ok);
+          resolve({ outcome: ok ? 'applied' : 'failed', generation, error: failed?.error, processes: pending.results });
+        },
+      };
+      const timer = setTimeout(() => pending.done(), RELOAD_WAIT_MS);
+      timer.unref();
+      this.pendingReload = pending;
+      for (const w of workers) this.send(w, { type: 'reload', config: next, generation });
+      if (workers.length === 0) pending.done();
+    });
+  }
+
+  private reloadAnswered(worker: Worker, generation: number, ok: boolean, error: string | undefined): void {
+    const p = this.pendingReload;
+    if (!p || p.generation !== generation || !p.waiting.delete(worker)) return;
+    p.results.push({ pid: worker.process.pid, ok, error });
+    if (p.waiting.size === 0) p.done();
   }
 
   private stop(why: string): void {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.ticker) clearInterval(this.ticker);
+    void this.admin?.close();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
     this.options.log.info({ why, processes: workers.length }, 'stopping: draining gateway processes');
     if (workers.length === 0) process.exit();
