@@ -55,7 +55,8 @@ export class RequestRecorder {
         {
           access: true,
           reqId: r.id,
-          trace: r.traceId,
+          traceId: r.span.traceId,
+          spanId: r.span.spanId,
           listener: r.listener,
           route: r.route,
           upstream: r.upstream || undefined,

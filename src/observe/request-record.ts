@@ -1,3 +1,5 @@
+import type { TraceSpan } from './trace.js';
+
 /**
  * What one finished request leaves behind: the access log line, the metrics
  * and the anomaly baselines are all fed from this one record, made once when
@@ -34,8 +36,8 @@ export interface RequestRecord {
   readonly upstreamConnectMs: number | null;
   /** Milliseconds spent in each stage that ran, by stage name (request and response hooks added). */
   readonly stages: Readonly<Record<string, number>>;
-  /** W3C trace id of the request. */
-  readonly traceId: string;
+  /** The gateway's span in the request's trace (W3C trace context). */
+  readonly span: TraceSpan;
 }
 
 /** Anything that wants every finished request (metrics, anomaly detection). Must not throw or block. */

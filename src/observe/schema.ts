@@ -1,3 +1,6 @@
+import { secretRef } from '../config/schema-parts.js';
+import type { SecretRef } from '../config/types.js';
+
 /** Config schema of the `observe` section and of a route's `accessLog` override. */
 
 export const accessLogSchema = {
@@ -28,6 +31,34 @@ export const observeSchema = {
         sample: { ...accessLogSchema.properties.sample, default: 1 },
       },
     },
+    tracing: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        sample: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description: 'Share of new traces exported; a caller\'s sampled flag is followed as it is.',
+        },
+        otlp: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['endpoint'],
+          properties: {
+            endpoint: { type: 'string', pattern: '^https?://', description: 'OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces.' },
+            headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: secretRef },
+            serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate' },
+            maxBatch: { type: 'integer', minimum: 1, maximum: 10_000, default: 512 },
+            flushMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000 },
+            maxQueued: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 8192 },
+            timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000 },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -39,4 +70,17 @@ export interface AccessLogPolicy {
 export interface ObserveConfig {
   metrics: boolean;
   accessLog: AccessLogPolicy;
+  tracing: {
+    sample: number;
+    otlp?: {
+      endpoint: string;
+      /** Header values are secrets (a collector's API key). */
+      headers: Record<string, SecretRef>;
+      serviceName: string;
+      maxBatch: number;
+      flushMs: number;
+      maxQueued: number;
+      timeoutMs: number;
+    };
+  };
 }

@@ -11,6 +11,8 @@ export interface TraceSpan {
   /** The caller's span, when the request carried a valid traceparent. */
   readonly parentId: string | null;
   readonly flags: string;
+  /** Exported to the trace collector (the caller's sampled flag, or the configured ratio for new traces). */
+  readonly sampled: boolean;
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -31,14 +33,19 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
-/** The gateway's span for a request, from the client's traceparent header (or none). */
-export function startSpan(traceparent: string | undefined): TraceSpan {
+/**
+ * The gateway's span for a request, from the client's traceparent header (or
+ * none). A caller's sampling decision is kept (parent-based); a new trace is
+ * sampled with probability `sampleRatio`.
+ */
+export function startSpan(traceparent: string | undefined, sampleRatio = 0): TraceSpan {
   const m = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
   // Version ff is invalid; all-zero ids are invalid (§3.2.2): restart the trace.
   if (m !== null && m[1] !== 'ff' && m[2] !== ZERO_TRACE && m[3] !== ZERO_SPAN) {
-    return { traceId: m[2], spanId: randomHex(8), parentId: m[3], flags: m[4] };
+    return { traceId: m[2], spanId: randomHex(8), parentId: m[3], flags: m[4], sampled: (parseInt(m[4], 16) & 1) === 1 };
   }
-  return { traceId: randomHex(16), spanId: randomHex(8), parentId: null, flags: '00' };
+  const sampled = sampleRatio > 0 && (sampleRatio >= 1 || Math.random() < sampleRatio);
+  return { traceId: randomHex(16), spanId: randomHex(8), parentId: null, flags: sampled ? '01' : '00', sampled };
 }
 
 /** The traceparent the upstream gets: same trace, the gateway's span as parent. */

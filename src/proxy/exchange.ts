@@ -598,7 +598,7 @@ export class Exchange implements ExchangeHandler {
       upstreamTtfbMs: sent === 0 || this.headAt === 0 ? null : this.headAt - sent,
       upstreamConnectMs: this.forwardAt === 0 ? null : (sent || now) - this.forwardAt,
       stages: ctx.stageMs,
-      traceId: ctx.span.traceId,
+      span: ctx.span,
     };
   }
 }

@@ -13,6 +13,8 @@ import type { NormalizeOptions } from '../routing/normalize-path.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { RequestObserver } from '../observe/request-record.js';
 import { RequestRecorder } from '../observe/recorder.js';
+import { OtlpExporter } from '../observe/otlp.js';
+import { resolveSecret } from '../config/secrets.js';
 import type { AccessLogPolicy } from '../observe/schema.js';
 
 /** What lives as long as the process, across config generations. */
@@ -75,6 +77,9 @@ export class CompiledConfig {
   readonly loosestPathOptions: NormalizeOptions;
   /** Access log, metrics and observers of finished requests. */
   readonly recorder: RequestRecorder;
+  /** Share of new traces sampled (0 without a trace collector). */
+  readonly traceSample: number;
+  private readonly exporter: OtlpExporter | null;
 
   private constructor(
     readonly source: GatewayConfig,
@@ -92,6 +97,23 @@ export class CompiledConfig {
     };
     this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null);
     for (const o of services.observers) this.recorder.addObserver(o);
+    const otlp = source.observe.tracing.otlp;
+    this.traceSample = otlp ? source.observe.tracing.sample : 0;
+    if (otlp) {
+      const headers: Record<string, string> = {};
+      for (const [name, ref] of Object.entries(otlp.headers)) {
+        try {
+          headers[name] = resolveSecret(ref);
+        } catch (err) {
+          throw new Error(`observe.tracing.otlp.headers.${name}: ${(err as Error).message}`);
+        }
+      }
+      const spans = services.metrics.counter('ztgate_trace_spans_total', 'Spans sent to the trace collector, by outcome.', ['outcome']);
+      this.exporter = new OtlpExporter({ ...otlp, headers }, services.log, spans);
+      this.recorder.addObserver(this.exporter);
+    } else {
+      this.exporter = null;
+    }
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
     this.upstreams = upstreams;
@@ -140,6 +162,8 @@ export class CompiledConfig {
   retire(next: CompiledConfig | null): void {
     for (const u of this.upstreams.values()) u.retire();
     if (this.identity && this.identity !== next?.identity) void this.identity.close();
+    // Spans of requests still in flight on this generation are dropped; what waits is sent.
+    void this.exporter?.close();
   }
 }
 

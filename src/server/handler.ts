@@ -80,7 +80,7 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     const peer = textDecoder.decode(res.getRemoteAddressAsText());
     const id = requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : randomUUID();
     const config = host.current();
-    const span = startSpan(traceparent);
+    const span = startSpan(traceparent, config.traceSample);
 
     // Requests refused before a route is known are answered here, in the handler (uWS corks it).
     const refuse = (kind: GatewayErrorKind, reason: string, headers?: [string, string][]) => {
@@ -194,7 +194,7 @@ function refusalRecord(id: string, listener: string, method: string, client: str
     upstreamTtfbMs: null,
     upstreamConnectMs: null,
     stages: NO_STAGES,
-    traceId: span.traceId,
+    span,
   };
 }
 

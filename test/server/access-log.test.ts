@@ -80,7 +80,7 @@ t.test('an answered request: route, consumer, sizes, stage and upstream times', 
   t.ok((line.ms as number) >= (line.upstreamMs as number), 'total includes the upstream time');
   t.ok((line.connectMs as number) >= 0, 'connection time present');
   const trace = JSON.parse(res.body).traceparent as string;
-  t.equal(trace.split('-')[1], line.trace, "the logged trace id is the one the upstream saw");
+  t.equal(trace.split('-')[1], line.traceId, "the logged trace id is the one the upstream saw");
 });
 
 t.test('refusals are logged too, with their code, before and after routing', async (t) => {
