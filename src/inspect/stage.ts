@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import type { Counter } from '../observe/metrics.js';
 import { Errors } from '../errors.js';
 import type { RequestContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import type { Logger } from '../observe/log.js';
-import { workerExecArgv } from '../workers/exec-argv.js';
+import { workerPool } from '../workers/pool.js';
 import { THRESHOLDS, type Level } from './detect.js';
 import { scanRequest, type ScanFinding, type ScanInput } from './request-scan.js';
 
@@ -71,17 +70,6 @@ const schema = {
   },
 };
 
-let pool: Piscina | null = null;
-
-/** One inspection pool per process, started on first use by a route that inspects. */
-function inspectionPool(workers: number): Piscina | null {
-  if (pool) return pool;
-  const url = new URL('./worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return null; // running from sources (unit tests): inline only
-  pool = new Piscina({ filename: url.href, minThreads: 1, maxThreads: workers, idleTimeout: 60_000, execArgv: workerExecArgv() });
-  return pool;
-}
-
 function bodyKind(contentType: string | undefined): ScanInput['bodyKind'] {
   if (!contentType) return 'text';
   const ct = contentType.toLowerCase();
@@ -107,6 +95,7 @@ class InspectStage implements Stage {
     private readonly o: InspectOptions,
     private readonly pool: Piscina | null,
     private readonly log: Logger,
+    private readonly threats: Counter,
   ) {
     this.needsRequestBody = o.locations.body;
     this.threshold = THRESHOLDS[o.level];
@@ -168,13 +157,15 @@ class InspectStage implements Stage {
       }
     }
     if (worst < this.threshold || !where) return undefined;
+    const action = this.o.mode === 'monitor' ? 'passed' : 'blocked';
+    for (const rule of rules) this.threats.inc([ctx.route.name, rule, action]);
     const detail = { reqId: ctx.id, route: ctx.route.name, score: worst, rules, location: where.location, at: where.path, snippet: where.snippet };
     if (this.o.mode === 'monitor') {
       this.log.warn(detail, 'inspection: attack pattern (monitor mode, passed)');
       return undefined;
     }
     this.log.warn(detail, 'inspection: attack pattern blocked');
-    return { error: Errors.THREAT_DETECTED, reason: `score ${worst} at ${where.location} ${where.path}`, extra: { rules } };
+    return { error: Errors.THREAT_DETECTED, reason: `score ${worst} at ${where.location} ${where.path}`, label: where.location, extra: { rules } };
   }
 
   /** The finding's rules that no exclusion covers. */
@@ -194,6 +185,11 @@ export const inspectStage: StageFactory = {
   type: 'inspect',
   schema,
   compile(options, context: StageContext): Stage {
-    return new InspectStage(options as unknown as InspectOptions, inspectionPool(context.workers), context.log);
+    return new InspectStage(
+      options as unknown as InspectOptions,
+      workerPool(new URL('./worker.js', import.meta.url), context.workers),
+      context.log,
+      context.metrics.counter('ztgate_threats_total', 'Attack patterns found, by route, rule and action (blocked, or passed in monitor mode).', ['route', 'rule', 'action']),
+    );
   },
 };
