@@ -1,10 +1,13 @@
 import pino, { type Logger } from 'pino';
+import { scrubLogArgs } from '../protect/log-scrub.js';
 
 export type { Logger };
 
 /**
  * pino on an asynchronous destination: a log line never blocks the event loop.
- * Headers that carry credentials are redacted wherever they appear in a line.
+ * Headers that carry credentials are redacted wherever they appear in a line,
+ * and personal data in any string of a line (a path holding a card number, an
+ * error quoting a body) is replaced by its entity name (src/protect/log-scrub.ts).
  */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
   const destination = pino.destination({ dest: 1, sync: false, minLength: 0 });
@@ -21,6 +24,11 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
           'headers["proxy-authorization"]',
         ],
         censor: '[redacted]',
+      },
+      hooks: {
+        logMethod(args, method) {
+          return method.apply(this, scrubLogArgs(args) as Parameters<typeof method>);
+        },
       },
     },
     destination,
