@@ -28,11 +28,27 @@ export interface DetectorDeps {
 }
 
 export interface AnomalyDetector extends RequestObserver {
+  /**
+   * A reloaded config: when the `alerts` section changed, its rules and
+   * webhooks are rebuilt (baselines start over, with their warm-up); when it
+   * did not, nothing happens. Sanctions in force stay until they expire.
+   */
+  reconfigure(section: AlertsSection): void;
   /** Stops the webhooks (queued alerts are dropped); baselines go with the object. */
   close(): void;
   /** Keys held per rule, by rule name (bounded by maxKeys). */
   sizes(): Record<string, number>;
   readonly webhooks: readonly WebhookSender[];
+}
+
+/** One generation of the `alerts` section, compiled. */
+interface Compiled {
+  readonly key: string;
+  readonly rules: readonly Rule[];
+  readonly webhooks: readonly WebhookSender[];
+  readonly sinks: AlertSinks;
+  /** Spike, errors and latency per consumer or route never need the network: its string is skipped then. */
+  readonly needsNetwork: boolean;
 }
 
 function compileRule(c: RuleConfig, section: AlertsSection, regions: RegionTable): Rule {
@@ -69,23 +85,35 @@ function defaultSend(): ((message: ToSupervisor) => void) | null {
 export function createAnomalyDetector(section: AlertsSection, deps: DetectorDeps): AnomalyDetector {
   const now = deps.now ?? Date.now;
   const sanctions = deps.sanctions ?? processSanctions;
-  const regions = new RegionTable(section.regions);
-  const rules = section.rules.map((c) => compileRule(c, section, regions));
-  const webhooks = section.webhooks.map(
-    (w) =>
-      new WebhookSender(
-        { url: w.url, secret: w.secret ? resolveSecret(w.secret) : undefined, attempts: w.attempts, backoffMs: w.backoffMs, timeoutMs: w.timeoutMs, maxQueued: w.maxQueued },
-        deps.log,
-      ),
-  );
-  const sinks = new AlertSinks({ log: deps.log, metrics: deps.metrics, webhooks, send: deps.send === undefined ? defaultSend() : deps.send, maxAlertsPerMinute: section.maxAlertsPerMinute });
-  // Spike, errors and latency per consumer or route never need the network: skip its string then.
-  const needsNetwork = section.rules.some((r) => !('per' in r) || r.per === 'network');
+  const send = deps.send === undefined ? defaultSend() : deps.send;
+
+  const compile = (s: AlertsSection): Compiled => {
+    const regions = new RegionTable(s.regions);
+    const webhooks = s.webhooks.map(
+      (w) =>
+        new WebhookSender(
+          { url: w.url, secret: w.secret ? resolveSecret(w.secret) : undefined, attempts: w.attempts, backoffMs: w.backoffMs, timeoutMs: w.timeoutMs, maxQueued: w.maxQueued },
+          deps.log,
+        ),
+    );
+    return {
+      key: JSON.stringify(s),
+      rules: s.rules.map((c) => compileRule(c, s, regions)),
+      webhooks,
+      sinks: new AlertSinks({ log: deps.log, metrics: deps.metrics, webhooks, send, maxAlertsPerMinute: s.maxAlertsPerMinute }),
+      needsNetwork: s.rules.some((r) => !('per' in r) || r.per === 'network'),
+    };
+  };
+
+  let current = compile(section);
   let lastFailure = 0;
 
   return {
-    webhooks,
+    get webhooks() {
+      return current.webhooks;
+    },
     observe(record: RequestRecord): void {
+      const { rules, sinks, needsNetwork } = current;
       if (rules.length === 0) return;
       try {
         const t = now();
@@ -107,11 +135,18 @@ export function createAnomalyDetector(section: AlertsSection, deps: DetectorDeps
         }
       }
     },
+    reconfigure(next: AlertsSection): void {
+      if (JSON.stringify(next) === current.key) return;
+      const fresh = compile(next);
+      for (const w of current.webhooks) w.close();
+      current = fresh;
+      deps.log.info({ rules: fresh.rules.length, webhooks: fresh.webhooks.length }, 'anomaly rules reloaded; baselines start over');
+    },
     close(): void {
-      for (const w of webhooks) w.close();
+      for (const w of current.webhooks) w.close();
     },
     sizes(): Record<string, number> {
-      return Object.fromEntries(rules.map((r) => [r.config.name, r.size]));
+      return Object.fromEntries(current.rules.map((r) => [r.config.name, r.size]));
     },
   };
 }
