@@ -157,7 +157,7 @@ class IdentityStage implements Stage {
   private failure(result: AuthFailure): StageResult {
     if (result.error !== 'unavailable') return invalid(result.error, result.reason);
     if (this.options.failOpen) return undefined; // configured: pass unauthenticated while no key was ever loaded
-    return { error: Errors.IDENTITY_UNAVAILABLE, reason: result.reason, headers: [['retry-after', '5']] };
+    return { error: Errors.IDENTITY_UNAVAILABLE, reason: result.reason, label: 'unavailable', headers: [['retry-after', '5']] };
   }
 
   private authorize(ctx: RequestContext, p: Principal): StageResult | Promise<StageResult> {
@@ -216,15 +216,20 @@ function matches(have: ReadonlySet<string>, want: { allOf?: string[]; anyOf?: st
 }
 
 function unauthenticated(reason: string): StageReply {
-  return { error: Errors.UNAUTHENTICATED, reason, headers: [['www-authenticate', REALM]] };
+  return { error: Errors.UNAUTHENTICATED, reason, label: 'missing', headers: [['www-authenticate', REALM]] };
 }
 
 function invalid(error: 'invalid_request' | 'invalid_token', reason: string): StageReply {
-  return { error: Errors.UNAUTHENTICATED, reason, headers: [['www-authenticate', `${REALM}, error="${error}"`]] };
+  return { error: Errors.UNAUTHENTICATED, reason, label: error, headers: [['www-authenticate', `${REALM}, error="${error}"`]] };
 }
 
 function forbidden(reason: string, scope: boolean): StageReply {
-  return { error: Errors.FORBIDDEN, reason, headers: scope ? [['www-authenticate', `${REALM}, error="insufficient_scope"`]] : undefined };
+  return {
+    error: Errors.FORBIDDEN,
+    reason,
+    label: scope ? 'insufficient_scope' : 'policy',
+    headers: scope ? [['www-authenticate', `${REALM}, error="insufficient_scope"`]] : undefined,
+  };
 }
 
 function validate(options: Record<string, unknown>, config: GatewayConfig): string[] {

@@ -2,6 +2,7 @@ import type { Logger } from './log.js';
 import type { Counter, Histogram, Metrics } from './metrics.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 import type { AccessLogPolicy } from './schema.js';
+import type { StageReply } from '../pipeline/stage.js';
 
 /**
  * Where every finished request goes: one access log line (per the route's
@@ -22,6 +23,7 @@ export class RequestRecorder {
   private readonly refusals: Counter | null;
   private readonly consumers: Counter | null;
   private readonly bytes: Counter | null;
+  private readonly stageRefusals: Counter | null;
 
   constructor(
     private readonly log: Logger,
@@ -38,6 +40,8 @@ export class RequestRecorder {
     this.refusals = m?.counter('ztgate_gateway_answers_total', 'Answers the gateway gave instead of the upstream, by code.', ['code']) ?? null;
     this.consumers = m?.counter('ztgate_consumer_requests_total', 'Requests by verified consumer (top consumers).', ['consumer']) ?? null;
     this.bytes = m?.counter('ztgate_bytes_total', 'Body bytes by route and direction.', ['route', 'direction']) ?? null;
+    this.stageRefusals =
+      m?.counter('ztgate_stage_refusals_total', 'Requests a stage answered itself (identity failures, limits, threats...), by route, stage, code and why.', ['route', 'stage', 'code', 'why']) ?? null;
   }
 
   addObserver(observer: RequestObserver): void {
@@ -47,6 +51,11 @@ export class RequestRecorder {
   removeObserver(observer: RequestObserver): void {
     const i = this.observers.indexOf(observer);
     if (i >= 0) this.observers.splice(i, 1);
+  }
+
+  /** A stage answered instead of the upstream. */
+  stageRefused(route: string, stage: string, reply: StageReply): void {
+    this.stageRefusals?.inc([route, stage, reply.error.code, reply.label ?? '']);
   }
 
   record(r: RequestRecord, accessLog: AccessLogPolicy): void {

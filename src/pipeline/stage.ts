@@ -52,6 +52,11 @@ export interface StageReply {
   error: GatewayErrorKind;
   /** Logged, never sent. */
   reason: string;
+  /**
+   * Why, as a metrics label: a short word from a fixed set (`invalid_token`,
+   * a limit's or rule's configured name), never a value from the request.
+   */
+  label?: string;
   headers?: [string, string][];
   extra?: Record<string, unknown>;
 }

@@ -303,6 +303,7 @@ export class RateLimitStage implements Stage {
     const reply: StageReply = {
       error: RATE_LIMITED,
       reason: `rate limit "${limit.name}" exceeded`,
+      label: limit.name,
       headers: limitHeaders(set.limits, set.policyHeader, { ...decision, limitIndex }),
     };
     return reply;

@@ -224,6 +224,7 @@ function runRequestStages(exchange: Exchange, route: CompiledRoute, log: Logger)
       ctx.stageMs[stage.name] = performance.now() - t0;
       if (exchange.aborted) return;
       if (result) {
+        route.recorder.stageRefused(route.name, stage.name, result);
         exchange.reply(result);
         return;
       }
