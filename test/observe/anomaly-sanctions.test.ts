@@ -1,0 +1,76 @@
+import t from 'tap';
+import { HeaderList } from '../../src/pipeline/headers.js';
+import type { RequestContext, StageContext, StageReply } from '../../src/pipeline/stage.js';
+import { ManualClock } from '../../src/ratelimit/gcra.js';
+import { DistributedLimiter } from '../../src/ratelimit/limiter.js';
+import { RateLimitStage } from '../../src/ratelimit/stage.js';
+import { blockedReply, processSanctions, Sanctions } from '../../src/observe/anomaly/sanctions.js';
+
+t.test('sanctions: block and tighten expire, the strongest tighten wins, the table is bounded', async (t) => {
+  const clock = { now: 1_000_000 };
+  const s = new Sanctions(3, () => clock.now);
+  t.equal(s.size, 0);
+  s.impose('consumer:alice', { type: 'block', durationMs: 60_000 }, 'spike');
+  s.impose('network:203.0.113.0/24', { type: 'tighten', factor: 4, durationMs: 30_000 }, 'scan');
+  t.same(s.blockedConsumer('alice'), { subject: 'consumer:alice', rule: 'spike', until: 1_060_000 });
+  t.equal(s.blockedConsumer('bob'), null);
+  t.equal(s.blockedAddress('203.0.113.9'), null, 'tightened is not blocked');
+  t.equal(s.tightenFactor(null, '203.0.113.9'), 4);
+  t.equal(s.tightenFactor('alice', '198.51.100.1'), 1, 'a blocked consumer is not also tightened');
+  s.impose('network:203.0.113.0/24', { type: 'tighten', factor: 2, durationMs: 90_000 }, 'scan');
+  t.equal(s.tightenFactor(null, '203.0.113.9'), 4, 'a weaker tighten does not loosen one in force');
+  clock.now += 60_000;
+  t.equal(s.blockedConsumer('alice'), null, 'the block expired');
+  t.equal(s.tightenFactor(null, '203.0.113.9'), 4, 'the tighten was extended to the later end');
+  clock.now += 31_000;
+  t.equal(s.tightenFactor(null, '203.0.113.9'), 1);
+  t.equal(s.size, 0, 'expired entries are dropped when read');
+  for (const c of ['a', 'b', 'c', 'd']) s.impose(`consumer:${c}`, { type: 'block', durationMs: 1000 }, 'r');
+  t.equal(s.size, 3, 'bounded');
+  t.equal(s.blockedConsumer('a'), null, 'the oldest gave way');
+  t.ok(s.blockedConsumer('d'));
+  const reply = blockedReply({ subject: 'consumer:d', rule: 'r', until: clock.now + 1500 }, clock.now);
+  t.match(reply, { error: { code: 'ZTG_BLOCKED', status: 403 }, reason: 'consumer:d blocked by alert rule "r"', headers: [['retry-after', '2']] });
+});
+
+function ctx(consumer: string | null, ip = '198.51.100.7'): RequestContext {
+  const identity = consumer ? { method: 'apiKey', subject: consumer, consumer, environment: 'prod', scopes: new Set(), roles: new Set(), claims: {} } : undefined;
+  return {
+    id: 'req-1',
+    method: 'GET',
+    path: '/',
+    query: '',
+    headers: new HeaderList([]),
+    clientAddress: ip,
+    peerAddress: ip,
+    route: { name: 'orders' },
+    params: null,
+    body: null,
+    state: identity ? { identity } : {},
+    upstreamHeaders: [],
+    peerCertificate: () => null,
+    startedAt: 0,
+  } as unknown as RequestContext;
+}
+
+t.test('rate-limit stage: a tightened consumer or network pays factor × the cost, within the burst', async (t) => {
+  t.teardown(() => processSanctions.clear());
+  const log = { warn: () => {} } as unknown as StageContext['log'];
+  const admitted = (s: RateLimitStage, c: RequestContext, n: number) => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (s.onRequest(c) === undefined) ok++;
+    return ok;
+  };
+  const fresh = () => new RateLimitStage({ limits: [{ rate: '10/s', burst: 10, key: ['consumer'] }] }, new DistributedLimiter({ clock: new ManualClock() }), log);
+  t.equal(admitted(fresh(), ctx('alice'), 20), 10, 'untightened: the burst');
+  processSanctions.impose('consumer:alice', { type: 'tighten', factor: 5, durationMs: 60_000 }, 'spike');
+  t.equal(admitted(fresh(), ctx('alice'), 20), 2, 'tightened by 5: a fifth');
+  t.equal(admitted(fresh(), ctx('bob'), 20), 10, 'another consumer is untouched');
+  processSanctions.impose('network:203.0.113.0/24', { type: 'tighten', factor: 1000, durationMs: 60_000 }, 'scan');
+  const s = fresh();
+  t.equal(admitted(s, ctx(null, '203.0.113.50'), 20), 1, 'a factor past the burst costs the whole burst: one request, not none');
+  const r = s.onRequest(ctx(null, '203.0.113.50')) as StageReply;
+  t.equal(r.error.code, 'ZTG_RATE_LIMITED', 'beyond it: the ordinary 429');
+  processSanctions.clear();
+  t.equal(admitted(fresh(), ctx('alice'), 20), 10, 'sanctions lifted: the burst again');
+});
