@@ -24,7 +24,7 @@ export class AdminAuth {
   refusal(req: IncomingMessage, url: URL, queryAllowed: boolean): string | null {
     const header = req.headers.authorization;
     if (header !== undefined) {
-      const m = /^Bearer ([\x21-\x7e]{1,1024})$/.exec(header);
+      const m = /^Bearer +([\x21-\x7e]{1,1024})$/i.exec(header);
       if (m === null) return 'authorization header is not a bearer token';
       return this.matches(m[1]) ? null : 'wrong bearer token';
     }

@@ -54,7 +54,8 @@ function header(out: string[], name: string, help: string, type: string): void {
 
 function scalarFamilies(out: string[], families: Map<string, MergedFamily<number>>, type: 'counter' | 'gauge'): void {
   for (const [raw, f] of [...families].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const name = sanitizeName(raw);
+    // Counters end in _total, as Prometheus expects of them.
+    const name = type === 'counter' && !raw.endsWith('_total') ? `${sanitizeName(raw)}_total` : sanitizeName(raw);
     header(out, name, f.help, type);
     for (const s of f.series.values()) out.push(`${name}${labelText(f.labels, s.labels)} ${num(s.value)}`);
   }
