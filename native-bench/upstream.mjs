@@ -5,9 +5,13 @@
 //
 // Listens on 127.0.0.1:PORT (uWebSockets.js) and answers every request, any
 // method and path, with 200, `Content-Type: text/plain` and the same fixed
-// 100-byte body (BODY below). Prints `ready` on stdout once listening.
+// 100-byte body (BODY below); paths under /pii/ and /full/ get instead the
+// ~4 KB JSON of customer records with personal data (pii-body.mjs) that the
+// masked and full scenarios run through the protect stage.
+// Prints `ready` on stdout once listening.
 // Exits on SIGINT/SIGTERM or when its stdin-less parent goes away.
 import uWS from 'uWebSockets.js';
+import { PII_BODY } from './pii-body.mjs';
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -23,6 +27,13 @@ if (BODY.length !== 100) throw new Error(`body is ${BODY.length} bytes, want 100
 let listenSocket = null;
 
 const app = uWS.App();
+const pii = (res) => {
+  res.cork(() => {
+    res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').end(PII_BODY);
+  });
+};
+app.any('/pii/*', pii);
+app.any('/full/*', pii);
 app.any('/*', (res) => {
   // Nothing async happens here, so no onAborted handler is needed.
   res.cork(() => {

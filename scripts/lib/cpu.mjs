@@ -1,0 +1,43 @@
+// CPU time of a server's whole process group from /proc (utime + stime of
+// every process in the group, threads included), so a run can be reported
+// as requests per CPU-second of the gateway: on a 2-core machine the load
+// generator shares the cores, and req/s alone says more about the sharing.
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+let ticksPerSecond = null;
+
+function clockTicks() {
+  if (ticksPerSecond == null) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number((r.stdout || '').trim());
+    ticksPerSecond = Number.isInteger(n) && n > 0 ? n : 100;
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds used so far by every live process whose group is `pgid`; null off Linux. */
+export function groupCpuSeconds(pgid) {
+  let entries;
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const e of entries) {
+    if (e.charCodeAt(0) < 48 || e.charCodeAt(0) > 57) continue;
+    let text;
+    try {
+      text = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // comm may hold spaces and parentheses: fields start after the last ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // f[0] state (field 3), f[2] pgrp (5), f[11] utime (14), f[12] stime (15)
+    if (Number(f[2]) !== pgid) continue;
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / clockTicks();
+}

@@ -1,0 +1,175 @@
+// Load generators behind one interface: run(url, request, { connections,
+// durationS, rate }) → one report (req/s, p50/p90/p99/p99.9/max in ms,
+// errors and non-2xx). wrk is the C generator used for maximum throughput;
+// autocannon runs in this process (programmatic API) and is the one that can
+// hold a fixed rate. A request is { method, path, headers, body, tokens }:
+// `tokens` (an array or a file of lines) sends a different bearer token with
+// each request.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Child, ROOT, toolVersion } from './procs.mjs';
+
+const require = createRequire(import.meta.url);
+const REPORT_LUA = path.join(ROOT, 'native-bench', 'lua', 'report.lua');
+
+/** The load generator currently running (killed on interruption). */
+export const running = { child: null };
+
+// ------------------------------------------------------------------ wrk
+
+/**
+ * A wrk script for `request`: constant method/body/headers keep wrk on its
+ * fast path (no request() function); distinct tokens need request().
+ */
+export function requestLua(dir, name, request) {
+  const lines = [];
+  const headers = { ...(request.headers || {}) };
+  if (request.tokens) {
+    const file = typeof request.tokens === 'string' ? request.tokens : writeLines(dir, `${name}-tokens.txt`, request.tokens);
+    lines.push(
+      'local tokens = {}',
+      `for line in io.lines(${JSON.stringify(file)}) do tokens[#tokens + 1] = line end`,
+      'local i = 0',
+      'request = function()',
+      '  i = i + 1',
+      '  if i > #tokens then i = 1 end',
+      '  wrk.headers["Authorization"] = "Bearer " .. tokens[i]',
+      '  return wrk.format()',
+      'end',
+    );
+  }
+  if (request.method && request.method !== 'GET') lines.push(`wrk.method = ${JSON.stringify(request.method)}`);
+  if (request.body != null) lines.push(`wrk.body = ${JSON.stringify(request.body)}`);
+  for (const [k, v] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  lines.push(`wrk.path = ${JSON.stringify(request.path || '/')}`, `dofile(${JSON.stringify(REPORT_LUA)})`, '');
+  const file = path.join(dir, `${name}.lua`);
+  fs.writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+function writeLines(dir, name, lines) {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
+  const version = toolVersion(wrkBin, ['-v'], /wrk\s+([^\s]+)/);
+  const scripts = new Map();
+  return {
+    name: 'wrk',
+    version,
+    canHoldRate: false,
+    async run(baseUrl, request, { connections, durationS }) {
+      const key = JSON.stringify({ ...request, tokens: request.tokens ? (typeof request.tokens === 'string' ? request.tokens : request.tokens.length) : null });
+      if (!scripts.has(key)) scripts.set(key, requestLua(tmpDir, `req${scripts.size}`, request));
+      const args = [
+        '-t', String(Math.min(threads, connections)),
+        '-c', String(connections),
+        '-d', `${durationS}s`,
+        '--timeout', '5s',
+        '-s', scripts.get(key),
+        `${baseUrl}${request.path || '/'}`,
+      ];
+      const c = new Child('wrk', wrkBin, args);
+      running.child = c;
+      await c.exitPromise;
+      c.forget();
+      running.child = null;
+      const line = c.stdoutBuf.split('\n').reverse().find((l) => l.startsWith('{"report":"wrk"'));
+      if (!line) throw new Error(`wrk produced no report (${c.exitInfo}): ${c.tail(5)}\n${c.stdoutBuf.slice(-500)}`);
+      const r = JSON.parse(line);
+      return { ...r, tool: 'wrk', status: null, latency_source: 'wrk' };
+    },
+  };
+}
+
+// ------------------------------------------------------------------ autocannon
+
+export function autocannonRunner() {
+  const autocannon = require('autocannon');
+  const hdr = require('hdr-histogram-js');
+  const version = require('autocannon/package.json').version;
+  const tokenCache = new Map();
+  const loadTokens = (t) => {
+    if (Array.isArray(t)) return t;
+    if (!tokenCache.has(t)) tokenCache.set(t, fs.readFileSync(t, 'utf8').split('\n').filter(Boolean));
+    return tokenCache.get(t);
+  };
+  return {
+    name: 'autocannon',
+    version,
+    canHoldRate: true,
+    run(baseUrl, request, { connections, durationS, rate = 0 }) {
+      // Our own histogram in microseconds: autocannon's records whole milliseconds.
+      const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+      // At a fixed rate each connection sends every connections/rate seconds;
+      // a late answer delays the next request, so correct for coordinated omission.
+      const intervalUs = rate > 0 ? Math.max(1, Math.round((1e6 * Math.min(connections, rate)) / rate)) : 0;
+      const status = {};
+      const opts = {
+        url: `${baseUrl}${request.path || '/'}`,
+        connections: rate > 0 ? Math.min(connections, rate) : connections,
+        duration: durationS,
+        timeout: 5,
+        method: request.method || 'GET',
+        headers: { ...(request.headers || {}) },
+        ...(request.body != null ? { body: request.body } : {}),
+        ...(rate > 0 ? { overallRate: rate } : {}),
+      };
+      if (request.tokens) {
+        const tokens = loadTokens(request.tokens);
+        let i = 0;
+        opts.requests = [{
+          setupRequest(req) {
+            const token = tokens[i];
+            i = i + 1 === tokens.length ? 0 : i + 1;
+            return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+          },
+        }];
+      }
+      return new Promise((resolve, reject) => {
+        const instance = autocannon(opts, (err, res) => {
+          running.child = null;
+          if (err) return reject(err);
+          const dur = Number(res.duration) || durationS;
+          const total = Object.values(status).reduce((a, n) => a + n, 0);
+          const non2xx = total - Object.entries(status).filter(([s]) => s[0] === '2').reduce((a, [, n]) => a + n, 0);
+          const errors = (res.errors || 0);
+          const pct = (p) => (hist.totalCount ? hist.getValueAtPercentile(p) / 1000 : null);
+          resolve({
+            report: 'autocannon',
+            tool: 'autocannon',
+            requests: total,
+            duration_s: dur,
+            rps: total / dur,
+            target_rate: rate || null,
+            bytes: res.throughput ? res.throughput.total : null,
+            mean_ms: hist.totalCount ? hist.mean / 1000 : null,
+            stdev_ms: hist.totalCount ? hist.stdDeviation / 1000 : null,
+            max_ms: hist.totalCount ? hist.maxValue / 1000 : null,
+            p50_ms: pct(50),
+            p90_ms: pct(90),
+            p99_ms: pct(99),
+            p999_ms: pct(99.9),
+            errors_timeout: res.timeouts ?? 0,
+            errors_socket: errors - (res.timeouts ?? 0),
+            non2xx,
+            errors_total: errors + non2xx,
+            status,
+            latency_source: rate > 0 ? 'hdr-histogram-js (µs), corrected for coordinated omission' : 'hdr-histogram-js (µs)',
+          });
+          hist.destroy();
+        });
+        running.child = { signalGroup: () => instance.stop() };
+        instance.on('response', (client, statusCode, bytes, responseTimeMs) => {
+          status[statusCode] = (status[statusCode] || 0) + 1;
+          const us = Math.max(1, Math.round(responseTimeMs * 1000));
+          if (intervalUs) hist.recordValueWithExpectedInterval(us, intervalUs);
+          else hist.recordValue(us);
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Bundled load scripts: `npm run load -- <scenario> [options]` (see args.mjs
+// or --help). Starts its own upstream and ztgate (dist/cli.js on a generated
+// config with one route per scenario) unless --url names a running gateway,
+// checks that the scenario's request succeeds, then measures maximum
+// throughput (wrk or autocannon) or latency at a fixed rate (autocannon).
+// A benchmark, not a test: it asserts nothing about timings. Exit codes:
+// 0 measured, 1 could not measure, 2 bad command line.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { autocannonRunner, running, wrkRunner } from '../lib/loadgen.mjs';
+import { groupCpuSeconds } from '../lib/cpu.mjs';
+import { ROOT, fail, findBin, freePorts, installCleanup, log, setTag, setTmpDir, state, stopAll } from '../lib/procs.mjs';
+import { SCENARIOS, identityFixtures, ztgateConfig } from '../lib/scenarios.mjs';
+import { startUpstream, startZtgate } from '../lib/servers.mjs';
+import { loadavgNow, machineInfo } from '../lib/stats.mjs';
+import { USAGE, UsageError, parse } from './args.mjs';
+import { buildResult, formatResult } from './report.mjs';
+
+setTag('load');
+
+let opts;
+try {
+  opts = parse(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`[load] error: ${err.message}\n(npm run load -- --help lists scenarios and options)\n`);
+  process.exit(2);
+}
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+installCleanup();
+
+function pickTool() {
+  const wrk = findBin('wrk');
+  if (opts.tool === 'wrk' && !wrk) fail('--tool wrk: wrk is not installed (scripts/install-bench-tools.sh installs it)', 2);
+  if (opts.rate || opts.tool === 'autocannon' || !wrk) return autocannonRunner();
+  return wrkRunner(wrk, { tmpDir, threads: opts.threads });
+}
+
+/** One request of the scenario, before any load: a wrong token or route shows here, not as 100% errors. */
+async function checkRequest(baseUrl, request) {
+  let res;
+  try {
+    res = await fetch(`${baseUrl}${request.path}`, {
+      method: request.method,
+      headers: { ...(request.headers || {}), ...(request.tokens ? { authorization: `Bearer ${firstToken(request.tokens)}` } : {}) },
+      body: request.body,
+      signal: AbortSignal.timeout(10000),
+    });
+  } catch (err) {
+    fail(`${baseUrl}${request.path}: no answer (${err.cause?.code || err.message})`);
+  }
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) {
+    fail(`${request.method} ${baseUrl}${request.path} answered ${res.status}, not 2xx: ${text.slice(0, 300)}`);
+  }
+}
+
+function firstToken(tokens) {
+  if (Array.isArray(tokens)) return tokens[0];
+  const fd = fs.openSync(tokens, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n')[0];
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ztgate-load-'));
+setTmpDir(tmpDir);
+
+async function main() {
+  const loadavgAtStart = loadavgNow();
+  const scenario = SCENARIOS[opts.scenario];
+  const tool = pickTool();
+  let baseUrl = opts.url;
+  let gateway = null;
+  let fx;
+  if (baseUrl) {
+    fx = { repeatedToken: opts.token, tokensFile: opts.tokensFile };
+  } else {
+    const [upPort, gwPort] = await freePorts(2);
+    if (scenario.needsDistinct) log(`signing ${opts.distinct} distinct ES256 tokens (--distinct)...`);
+    fx = identityFixtures(tmpDir, scenario.needsDistinct ? opts.distinct : 0);
+    await startUpstream(upPort);
+    const r = await startZtgate({ tmpDir, port: gwPort, config: ztgateConfig({ port: gwPort, upstreamPort: upPort, fx }), processes: opts.processes });
+    if (!r.ok) fail(r.reason);
+    gateway = r.child;
+    baseUrl = `http://127.0.0.1:${gwPort}`;
+    log(`ztgate (ZTGATE_PROCESSES=${opts.processes}) on ${baseUrl}, upstream on 127.0.0.1:${upPort}`);
+  }
+  const base = scenario.request(fx);
+  const request = { ...base, headers: { ...(base.headers || {}), ...opts.headers } };
+  if (request.headers.authorization === 'Bearer null' || request.headers.authorization === 'Bearer undefined') delete request.headers.authorization;
+  await checkRequest(baseUrl, request);
+
+  const runOpts = { connections: opts.connections, durationS: opts.duration, rate: opts.rate };
+  log(`${opts.scenario}: ${opts.rate ? `fixed rate ${opts.rate}/s` : 'maximum throughput'} with ${tool.name}, ` +
+    `${opts.connections} connections, ${opts.warmup} s warmup + ${opts.duration} s`);
+  if (opts.warmup > 0) await tool.run(baseUrl, request, { ...runOpts, durationS: opts.warmup });
+  if (state.interrupted) return;
+  const cpuBefore = gateway ? groupCpuSeconds(gateway.pid) : null;
+  const sample = await tool.run(baseUrl, request, runOpts);
+  const cpuAfter = gateway ? groupCpuSeconds(gateway.pid) : null;
+  if (gateway && gateway.exited) fail(`the gateway stopped during the run (${gateway.exitInfo}):\n${gateway.tail()}`);
+  sample.request = request;
+
+  const result = buildResult({
+    opts,
+    scenario,
+    target: { url: baseUrl, started: Boolean(gateway), processes: gateway ? opts.processes : null },
+    tool,
+    sample,
+    cpuSeconds: cpuBefore != null && cpuAfter != null ? cpuAfter - cpuBefore : null,
+    machine: machineInfo(loadavgAtStart),
+  });
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  const out = opts.out ?? path.join(ROOT, 'native-bench', 'results', `load-${opts.scenario}.json`);
+  if (out !== '-') {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    fs.writeFileSync(out, text);
+  }
+  process.stdout.write(opts.json ? text : formatResult(result));
+  if (out !== '-' && !opts.json) process.stdout.write(`results: ${path.relative(process.cwd(), path.resolve(out)) || out}\n`);
+  if (result.result.errors.total > 0) log(`warning: ${result.result.errors.total} of ${result.result.requests} requests failed or were not 2xx`);
+  if (result.result.requests === 0 || result.result.errors.total >= result.result.requests) process.exitCode = 1;
+}
+
+try {
+  await main();
+} finally {
+  if (running.child) running.child.signalGroup('SIGKILL');
+  await stopAll();
+}
+if (state.interrupted) process.exit(130);

@@ -1,0 +1,125 @@
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, basicConfig, freePort, startGateway } from '../helpers/gateway.js';
+import { startEchoUpstream } from '../helpers/upstream.js';
+
+// The bundled load script (scripts/load/index.mjs) run as users run it:
+// refuses bad command lines with a clear message, and against a real gateway
+// prints a JSON result whose shape the README documents. No timing asserted.
+
+const SCRIPT = join(ROOT, 'scripts/load/index.mjs');
+
+function runLoad(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface LoadResult {
+  scenario: string;
+  mode: string;
+  target: { url: string; started: boolean };
+  settings: { duration_s: number; connections: number; rate: number | null; tool: string };
+  result: {
+    requests: number;
+    rps: number;
+    latency_ms: Record<'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'mean', number>;
+    errors: { socket: number; timeout: number; non2xx: number; total: number };
+    status: Record<string, number>;
+  };
+  requests_per_cpu_s: number | null;
+}
+
+function checkShape(t: Test, r: LoadResult): void {
+  t.ok(r.result.requests > 0, 'requests were made');
+  t.equal(r.result.errors.total, 0, 'no errors, no non-2xx');
+  t.equal(r.result.status['200'], r.result.requests, 'every answer was a 200');
+  const l = r.result.latency_ms;
+  for (const k of ['p50', 'p90', 'p99', 'p999', 'max', 'mean'] as const) t.type(l[k], 'number', `latency ${k} is a number`);
+  t.ok(l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, 'percentiles are ordered');
+  t.type(r.result.rps, 'number');
+}
+
+t.test('bad command lines: exit 2 with a message naming the problem, nothing started', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [[], /no scenario named/],
+    [['nosuch'], /unknown scenario "nosuch" \(known: bare, /],
+    [['bare', '--rate', '0'], /--rate "0": want an integer >= 1/],
+    [['bare', '--rate', '100', '--tool', 'wrk'], /--rate needs autocannon/],
+    [['bare', '--duration', 'ten'], /--duration "ten"/],
+    [['bare', '--bogus'], /Unknown option '--bogus'/],
+    [['bare', '--header', 'no-colon'], /--header "no-colon": want 'Name: value'/],
+    [['jwt', '--url', 'http://127.0.0.1:9'], /jwt against --url needs --token/],
+    [['bare', '--url', 'ftp://x'], /only http:\/\//],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => runLoad(args)));
+  cases.forEach(([args, message], i) => {
+    t.equal(runs[i].code, 2, `${args.join(' ') || '(nothing)'}: exit 2`);
+    t.match(runs[i].stderr, message, `${args.join(' ') || '(nothing)'}: says why`);
+  });
+});
+
+t.test('nothing listening at --url: exit 1, says so', async (t) => {
+  const port = await freePort();
+  const r = await runLoad(['bare', '--url', `http://127.0.0.1:${port}`, '--duration', '1', '--warmup', '0', '--out', '-']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /no answer \(ECONNREFUSED\)/);
+});
+
+t.test('against a running gateway (--url)', async (t) => {
+  const upstream = await startEchoUpstream();
+  const port = await freePort();
+  // A public catch-all, and /jwt/* behind an identity stage the script's token cannot pass.
+  const config = basicConfig(port, upstream.port);
+  config.identity = { consumers: [{ name: 'c', apiKeys: [{ sha256: createHash('sha256').update('the-right-key-0123456789').digest('hex') }] }] };
+  (config.routes as unknown[]).unshift({ name: 'jwt', match: { path: '/jwt/*' }, upstream: 'app', stages: [{ type: 'identity', methods: [{ apiKey: {} }] }] });
+  const gw = await startGateway(config);
+  t.teardown(async () => {
+    await gw.stop();
+    await upstream.close();
+  });
+
+  t.test('a request the gateway refuses: exit 1 with the status, before any load', async (t) => {
+    const r = await runLoad(['jwt', '--url', gw.url, '--token', 'not-a-token', '--duration', '1', '--warmup', '0', '--out', '-']);
+    t.equal(r.code, 1, 'exit 1');
+    t.match(r.stderr, /GET http:\/\/127\.0\.0\.1:\d+\/jwt\/x answered 401, not 2xx/, 'names the request and the status');
+    t.match(r.stderr, /ZTG_UNAUTHENTICATED/, 'and shows the problem body');
+    t.notOk(upstream.seen.some((s) => s.url.startsWith('/jwt/')), 'no load was sent');
+  });
+
+  t.test('fixed rate: rate mode, requests succeed, gateway keeps serving', async (t) => {
+    const r = await runLoad(['bare', '--url', gw.url, '--rate', '200', '--connections', '4', '--duration', '1', '--warmup', '0', '--json', '--out', '-']);
+    t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(-500)})`);
+    const result = JSON.parse(r.stdout) as LoadResult;
+    t.equal(result.mode, 'rate');
+    t.equal(result.settings.rate, 200);
+    t.equal(result.target.started, false);
+    t.equal(result.requests_per_cpu_s, null, 'no CPU figure for a gateway the script did not start');
+    checkShape(t, result);
+    t.ok(upstream.seen.length >= result.result.requests, 'the requests reached the upstream');
+    t.equal((await fetch(`${gw.url}/after`)).status, 200, 'the gateway still serves');
+  });
+});
+
+t.test('bare scenario, maximum throughput, on a gateway the script starts: JSON result on stdout and in --out', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'ztgate-load-test-')), 'bare.json');
+  const r = await runLoad(['bare', '--duration', '1', '--warmup', '0', '--connections', '4', '--tool', 'autocannon', '--json', '--out', out]);
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(-500)})`);
+  const result = JSON.parse(r.stdout) as LoadResult;
+  t.same(JSON.parse(readFileSync(out, 'utf8')), result, 'the file holds the same result');
+  t.equal(result.scenario, 'bare');
+  t.equal(result.mode, 'max');
+  t.equal(result.target.started, true, 'the script started its own gateway');
+  t.match(result.settings, { duration_s: 1, connections: 4, rate: null, tool: /^autocannon / });
+  checkShape(t, result);
+  t.ok(typeof result.requests_per_cpu_s === 'number' && result.requests_per_cpu_s > 0, 'requests per CPU-second of the gateway reported');
+});
