@@ -54,7 +54,7 @@ t.test('protect stage: request bodies masked before the upstream, config detecto
   });
   const url = `http://127.0.0.1:${port}`;
   const post = (path: string, body: string | Buffer, headers: Record<string, string>) =>
-    fetch(url + path, { method: 'POST', body, headers: { 'x-api-key': 'bureau-key-0123456789', ...headers } });
+    fetch(url + path, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'x-api-key': 'bureau-key-0123456789', ...headers } });
   const lastSeen = () => upstream.seen.at(-1)!;
   const good = async (why: string) => {
     const r = await post('/submit', JSON.stringify({ card: CARD }), { 'content-type': 'application/json' });
