@@ -11,8 +11,8 @@ export const FAMILY = {
   total: 'ztgate_request_duration_us',
   gateway: 'ztgate_gateway_duration_us',
   upstream: 'ztgate_upstream_duration_us',
-  /** Gauge 1/0 per upstream target, if the upstream layer reports health. */
-  upstreamHealthy: 'ztgate_upstream_healthy',
+  /** Gauge 1/0 per upstream target (active health checks, src/upstream/upstream.ts); absent without checks. */
+  upstreamHealthy: 'ztgate_upstream_target_up',
   alerts: 'ztgate_alerts_total',
 } as const;
 

@@ -61,7 +61,10 @@ export const DASHBOARD_JS = `'use strict';
       label.textContent = fmt(max * (4 - g) / 4);
       svg.appendChild(label);
     }
-    var n = Math.max(2, KEEP);
+    // The x axis spans what there is (at least a minute), so a fresh page is not a sliver at the right edge.
+    var longest = 0;
+    series.forEach(function (s) { if (s.values.length > longest) longest = s.values.length; });
+    var n = Math.max(60, longest);
     series.forEach(function (s) {
       var pts = [];
       var offset = n - s.values.length;
@@ -194,6 +197,8 @@ export const DASHBOARD_JS = `'use strict';
     if (windows.length > KEEP) windows.shift();
   }
 
+  // A new #token=… pasted into the address bar is a same-document navigation: start over with it.
+  window.addEventListener('hashchange', function () { if (/token=/.test(location.hash)) location.reload(); });
   var t = token();
   if (!t) { state('down', 'no token: open /dashboard#token=… (see the README)'); return; }
   var source = new EventSource('/events?token=' + encodeURIComponent(t));
