@@ -44,6 +44,11 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** A probe ended without a verdict (the client went away): its slot is free again. */
+  release(probe: boolean): void {
+    if (probe && this.st === 'half-open' && this.probes > 0) this.probes--;
+  }
+
   onResult(now: number, failed: boolean, probe: boolean): void {
     if (!this.config.enabled) return;
     if (this.st === 'half-open') {

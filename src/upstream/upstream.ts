@@ -135,7 +135,7 @@ export class Upstream {
     target.inFlight--;
     if (outcome === null) {
       // Not the target's fault; a probe slot must still be given back.
-      if (attempt.probe) target.circuit.onResult(now(), false, true);
+      target.circuit.release(attempt.probe);
       return;
     }
     const t = now();

@@ -178,6 +178,13 @@ t.test('circuit breaker: opens on the failure ratio after minRequests, half-open
   cb.onResult(now, false, true);
   t.equal(cb.state(now), 'closed', 'probe succeeded: closed');
   t.same(changes, ['open', 'half-open', 'open', 'half-open', 'closed']);
+  // A probe whose client went away says nothing: the circuit stays half-open and frees the slot.
+  const cb2 = new CircuitBreaker({ enabled: true, failureRatio: 0.5, minRequests: 1, windowMs: 10_000, openMs: 1000, halfOpenRequests: 1 }, () => {});
+  cb2.onResult(now, true, false);
+  t.ok(cb2.allows(now + 1000) && cb2.onDispatch(), 'probe sent');
+  cb2.release(true);
+  t.equal(cb2.state(now + 1000), 'half-open', 'an abandoned probe neither closes nor opens');
+  t.ok(cb2.allows(now + 1000), 'and its slot is free again');
   // The window slides: old failures are forgotten.
   for (let i = 0; i < 9; i++) cb.onResult(now, true, false);
   now += 11_000;
