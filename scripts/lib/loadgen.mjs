@@ -173,3 +173,35 @@ export function autocannonRunner() {
     },
   };
 }
+
+// ------------------------------------------------------------------ one request
+
+/** One request of a scenario before any load: a wrong token or route shows here, not as 100% errors. */
+export async function checkOnce(baseUrl, request) {
+  const url = `${baseUrl}${request.path || '/'}`;
+  const headers = { ...(request.headers || {}) };
+  if (request.tokens) headers.authorization = `Bearer ${firstToken(request.tokens)}`;
+  let res;
+  try {
+    res = await fetch(url, { method: request.method || 'GET', headers, body: request.body, signal: AbortSignal.timeout(10000) });
+  } catch (err) {
+    return { ok: false, reason: `${url}: no answer (${err.cause?.code || err.message})` };
+  }
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) {
+    return { ok: false, reason: `${request.method || 'GET'} ${url} answered ${res.status}, not 2xx: ${text.slice(0, 300)}` };
+  }
+  return { ok: true, status: res.status, bytes: Buffer.byteLength(text), body: text };
+}
+
+function firstToken(tokens) {
+  if (Array.isArray(tokens)) return tokens[0];
+  const fd = fs.openSync(tokens, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n')[0];
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -37,6 +37,10 @@ export const SCENARIOS = {
     what: 'identity (repeated ES256 token) + rate limit keyed by IP, never reached',
     request: (fx) => ({ method: 'GET', path: '/jwtrl/x', headers: bearer(fx) }),
   },
+  apikey: {
+    what: 'identity stage, API key (SHA-256 and a constant-time compare)',
+    request: (fx) => ({ method: 'GET', path: '/key/x', headers: { 'x-api-key': fx.apiKey } }),
+  },
   ratelimit: {
     what: 'rate-limit stage keyed by IP, limit never reached',
     request: () => ({ method: 'GET', path: '/rl/x' }),
@@ -80,6 +84,7 @@ export function ztgateConfig({ port, upstreamPort, fx }) {
       route('bare', '/*', [], { public: true }),
       route('jwt', '/jwt/*', [jwt]),
       route('jwt-ratelimit', '/jwtrl/*', [jwt, rl]),
+      route('apikey', '/key/*', [{ type: 'identity', methods: [{ apiKey: {} }] }]),
       route('ratelimit', '/rl/*', [rl], { public: true }),
       route('inspect', '/inspect/*', [{ type: 'inspect' }], { public: true }),
       route('masked', '/pii/*', [{ type: 'protect' }], { public: true }),

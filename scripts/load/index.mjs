@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { autocannonRunner, running, wrkRunner } from '../lib/loadgen.mjs';
+import { autocannonRunner, checkOnce, running, wrkRunner } from '../lib/loadgen.mjs';
 import { groupCpuSeconds } from '../lib/cpu.mjs';
 import { ROOT, fail, findBin, freePorts, installCleanup, log, setTag, setTmpDir, state, stopAll } from '../lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from '../lib/scenarios.mjs';
@@ -42,37 +42,6 @@ function pickTool() {
   return wrkRunner(wrk, { tmpDir, threads: opts.threads });
 }
 
-/** One request of the scenario, before any load: a wrong token or route shows here, not as 100% errors. */
-async function checkRequest(baseUrl, request) {
-  let res;
-  try {
-    res = await fetch(`${baseUrl}${request.path}`, {
-      method: request.method,
-      headers: { ...(request.headers || {}), ...(request.tokens ? { authorization: `Bearer ${firstToken(request.tokens)}` } : {}) },
-      body: request.body,
-      signal: AbortSignal.timeout(10000),
-    });
-  } catch (err) {
-    fail(`${baseUrl}${request.path}: no answer (${err.cause?.code || err.message})`);
-  }
-  const text = await res.text();
-  if (res.status < 200 || res.status > 299) {
-    fail(`${request.method} ${baseUrl}${request.path} answered ${res.status}, not 2xx: ${text.slice(0, 300)}`);
-  }
-}
-
-function firstToken(tokens) {
-  if (Array.isArray(tokens)) return tokens[0];
-  const fd = fs.openSync(tokens, 'r');
-  try {
-    const buf = Buffer.alloc(4096);
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8').split('\n')[0];
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ztgate-load-'));
 setTmpDir(tmpDir);
 
@@ -99,7 +68,8 @@ async function main() {
   const base = scenario.request(fx);
   const request = { ...base, headers: { ...(base.headers || {}), ...opts.headers } };
   if (request.headers.authorization === 'Bearer null' || request.headers.authorization === 'Bearer undefined') delete request.headers.authorization;
-  await checkRequest(baseUrl, request);
+  const check = await checkOnce(baseUrl, request);
+  if (!check.ok) fail(check.reason);
 
   const runOpts = { connections: opts.connections, durationS: opts.duration, rate: opts.rate };
   log(`${opts.scenario}: ${opts.rate ? `fixed rate ${opts.rate}/s` : 'maximum throughput'} with ${tool.name}, ` +

@@ -1,0 +1,353 @@
+#!/usr/bin/env node
+// The reference comparison (issue 9): ztgate against nginx (1 worker),
+// HAProxy (1 thread) and a fastify gateway (1 process) on one upstream, plus
+// ztgate's own scenarios against its bare proxy, in one run.
+//
+//   npm run bench:compare [-- --quick] [-- --runs 3 --duration 5 --warmup 1 --connections 64]
+//
+// 1. Throughput: every target gets, per round, an unrecorded warmup then a
+//    measured run (same connections and duration for all), round-robin with
+//    the starting target rotated each round; medians over the rounds. The CPU
+//    time of the target's process group is read from /proc before and after
+//    each measured run: requests per CPU-second.
+// 2. Fixed rate: ztgate bare, ztgate full and nginx at 70% of their own
+//    median maximum, with autocannon (the generator that holds a rate);
+//    p99.9 corrected for coordinated omission.
+// Ratios and the issue's goals are printed and written with every sample to
+// native-bench/results/compare-latest.json. A benchmark: it asserts nothing
+// about timings; exit 1 only when nothing could be measured.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { groupCpuSeconds } from './lib/cpu.mjs';
+import { autocannonRunner, checkOnce, running, wrkRunner } from './lib/loadgen.mjs';
+import { ROOT, fail, freePorts, installCleanup, log, setTag, setTmpDir, state, stopAll } from './lib/procs.mjs';
+import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
+import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
+import { fmtNum, formatTable, loadavgNow, machineInfo, median, ratio, round } from './lib/stats.mjs';
+import { ensureTools } from './lib/tools.mjs';
+
+setTag('bench-compare');
+
+// ---------------------------------------------------------------- settings
+
+const ALL_TARGETS = [
+  'direct', 'ztgate-bare', 'nginx-1w', 'haproxy-1t', 'fastify-bare',
+  'ztgate-jwt', 'fastify-jwt', 'ztgate-jwt-ratelimit', 'fastify-jwt-ratelimit',
+  'ztgate-masked', 'ztgate-full', 'ztgate-2p-bare',
+];
+const RATE_TARGETS = ['ztgate-bare', 'ztgate-full', 'nginx-1w'];
+
+function settingsFromArgs() {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      args: process.argv.slice(2),
+      strict: true,
+      options: {
+        quick: { type: 'boolean' },
+        runs: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        threads: { type: 'string' },
+        targets: { type: 'string' },
+        'rate-fraction': { type: 'string' },
+        'no-rate': { type: 'boolean' },
+        'fastify-jwt-cache': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    fail(`${err.message} (--help lists the options)`, 2);
+  }
+  if (v.help) {
+    process.stdout.write(`usage: npm run bench:compare -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
+       [--threads N] [--targets a,b,...] [--rate-fraction F] [--no-rate] [--fastify-jwt-cache on|off] [--out FILE]
+defaults: 3 runs of 5 s after 1 s warmup, 64 connections, 1 wrk thread, rate phase at 0.7 of each target's maximum
+--quick:  1 run of 2 s after 1 s warmup (a smoke run, about a minute; its numbers mean little)
+targets:  ${ALL_TARGETS.join(', ')}
+`);
+    process.exit(0);
+  }
+  const num = (name, def, { min = 1, integer = true } = {}) => {
+    const raw = v[name];
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (raw === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) fail(`--${name} ${JSON.stringify(raw)}: want ${integer ? 'an integer' : 'a number'} >= ${min}`, 2);
+    return n;
+  };
+  const quick = Boolean(v.quick);
+  const s = {
+    quick,
+    runs: num('runs', quick ? 1 : 3),
+    duration_s: num('duration', quick ? 2 : 5),
+    warmup_s: num('warmup', 1, { min: 0, integer: false }),
+    connections: num('connections', 64),
+    threads: num('threads', 1),
+    rate_fraction: num('rate-fraction', 0.7, { min: 0.01, integer: false }),
+    rate_phase: !v['no-rate'],
+    fastify_jwt_cache: (v['fastify-jwt-cache'] ?? 'on') !== 'off',
+    out: v.out ?? path.join(ROOT, 'native-bench', 'results', 'compare-latest.json'),
+  };
+  if (s.rate_fraction > 1) fail(`--rate-fraction ${s.rate_fraction}: want at most 1`, 2);
+  if (v['fastify-jwt-cache'] !== undefined && !['on', 'off'].includes(v['fastify-jwt-cache'])) fail('--fastify-jwt-cache: want on or off', 2);
+  s.targets = v.targets ? v.targets.split(',').map((x) => x.trim()).filter(Boolean) : ALL_TARGETS;
+  for (const t of s.targets) if (!ALL_TARGETS.includes(t)) fail(`--targets: unknown target "${t}" (known: ${ALL_TARGETS.join(', ')})`, 2);
+  return s;
+}
+
+const settings = settingsFromArgs();
+installCleanup();
+
+// ---------------------------------------------------------------- one measured run
+
+/** Warmup (unrecorded), then a measured run with the CPU of the target's process group around it. */
+async function measure(load, t, { rate = 0 } = {}) {
+  const base = `http://127.0.0.1:${t.port}`;
+  const runOpts = { connections: settings.connections, durationS: settings.duration_s, rate };
+  if (settings.warmup_s > 0) await load.run(base, t.request, { ...runOpts, durationS: settings.warmup_s });
+  const before = groupCpuSeconds(t.child.pid);
+  const s = await load.run(base, t.request, runOpts);
+  const after = groupCpuSeconds(t.child.pid);
+  s.cpu_s = before != null && after != null ? round(after - before, 2) : null;
+  s.req_per_cpu_s = s.cpu_s ? Math.round(s.requests / s.cpu_s) : null;
+  return s;
+}
+
+function describe(s) {
+  const errs = s.errors_total ? `, ${s.errors_total} errors (non2xx ${s.non2xx})` : '';
+  return `${Math.round(s.rps)} rps${s.target_rate ? ` (asked ${s.target_rate})` : ''}, p50 ${fmtNum(s.p50_ms, 3)} ms, p99 ${fmtNum(s.p99_ms, 3)} ms, ` +
+    `p99.9 ${fmtNum(s.p999_ms, 3)} ms, ${s.req_per_cpu_s ?? '-'} req/CPU-s${errs}`;
+}
+
+/** Round-robin over `targets`, the start rotated each round; samples per target name. */
+async function rounds(load, targets, phase, rateOf = () => 0) {
+  const samples = new Map(targets.map((t) => [t.name, []]));
+  for (let r = 0; r < settings.runs; r++) {
+    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+    for (const t of order) {
+      if (state.interrupted) return samples;
+      if (t.child.exited) {
+        if (!t.dead) log(`${t.name}: its server stopped (${t.child.exitInfo}); no more runs\n${t.child.tail(10)}`);
+        t.dead = true;
+        continue;
+      }
+      try {
+        const s = await measure(load, t, { rate: rateOf(t) });
+        s.round = r + 1;
+        samples.get(t.name).push(s);
+        log(`${phase} ${r + 1}/${settings.runs} ${t.name.padEnd(22)} ${describe(s)}`);
+      } catch (err) {
+        if (state.interrupted) return samples;
+        log(`${phase} ${r + 1} ${t.name}: run failed: ${err.message}`);
+      }
+    }
+  }
+  return samples;
+}
+
+function summarize(name, ss) {
+  const m = (k) => median(ss.map((s) => s[k]));
+  return {
+    name,
+    rps: round(m('rps'), 1),
+    p50_ms: round(m('p50_ms')),
+    p99_ms: round(m('p99_ms')),
+    p999_ms: round(m('p999_ms')),
+    req_per_cpu_s: round(m('req_per_cpu_s'), 0),
+    errors_total: ss.reduce((a, s) => a + (s.errors_total || 0), 0),
+    samples: ss.map(({ request, ...rest }) => rest),
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const loadavgAtStart = loadavgNow();
+  if (loadavgAtStart[0] > os.cpus().length / 2) {
+    log(`note: the machine is already busy (load average ${loadavgAtStart[0]} on ${os.cpus().length} CPUs); expect noisy numbers`);
+  }
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ztgate-bench-compare-'));
+  setTmpDir(tmpDir);
+  const want = new Set(settings.targets);
+  const tools = ensureTools({ nginx: want.has('nginx-1w'), haproxy: want.has('haproxy-1t') });
+  const wrk = tools.wrk;
+  const ac = autocannonRunner();
+  let load = ac;
+  if (wrk) load = wrkRunner(wrk, { tmpDir, threads: settings.threads });
+  else log('wrk is not installed (scripts/install-bench-tools.sh): autocannon measures maximum throughput too; it saturates earlier than wrk');
+  const skipped = [];
+  const skip = (name, reason) => {
+    skipped.push({ name, reason });
+    log(`${name}: skipped: ${reason}`);
+  };
+
+  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip] = await freePorts(7);
+  const fx = identityFixtures(tmpDir, 0);
+  const upstream = await startUpstream(upPort);
+  const versions = {};
+  const targets = [];
+  const add = (name, child, port, scenario) => {
+    if (want.has(name)) targets.push({ name, child, port, scenario, request: SCENARIOS[scenario].request(fx) });
+  };
+  add('direct', upstream, upPort, 'bare');
+
+  if (['ztgate-bare', 'ztgate-jwt', 'ztgate-jwt-ratelimit', 'ztgate-masked', 'ztgate-full'].some((n) => want.has(n))) {
+    const r = await startZtgate({ name: 'ztgate-1p', tmpDir, port: zt1, config: ztgateConfig({ port: zt1, upstreamPort: upPort, fx }) });
+    if (!r.ok) skip('ztgate (1 process)', r.reason);
+    else {
+      versions.ztgate = r.version;
+      add('ztgate-bare', r.child, zt1, 'bare');
+      add('ztgate-jwt', r.child, zt1, 'jwt');
+      add('ztgate-jwt-ratelimit', r.child, zt1, 'jwt-ratelimit');
+      add('ztgate-masked', r.child, zt1, 'masked');
+      add('ztgate-full', r.child, zt1, 'full');
+    }
+  }
+  if (want.has('ztgate-2p-bare')) {
+    // Its own gossip ports, so that another gateway on the machine is not joined.
+    const r = await startZtgate({ name: 'ztgate-2p', tmpDir, port: zt2, processes: 2, config: ztgateConfig({ port: zt2, upstreamPort: upPort, fx }), env: { ZTGATE_GOSSIP_PORT: String(gossip) } });
+    if (!r.ok) skip('ztgate-2p-bare', r.reason);
+    else add('ztgate-2p-bare', r.child, zt2, 'bare');
+  }
+  if (want.has('nginx-1w')) {
+    const bin = tools.nginx;
+    const r = bin ? await startNginx({ bin, tmpDir, port: ngPort, upstreamPort: upPort }) : { ok: false, reason: 'nginx is not installed (scripts/install-bench-tools.sh)' };
+    if (!r.ok) skip('nginx-1w', r.reason);
+    else {
+      versions.nginx = r.version;
+      add('nginx-1w', r.child, ngPort, 'bare');
+    }
+  }
+  if (want.has('haproxy-1t')) {
+    const bin = tools.haproxy;
+    const r = bin ? await startHaproxy({ bin, tmpDir, port: haPort, upstreamPort: upPort }) : { ok: false, reason: 'haproxy is not installed (scripts/install-bench-tools.sh)' };
+    if (!r.ok) skip('haproxy-1t', r.reason);
+    else {
+      versions.haproxy = r.version;
+      add('haproxy-1t', r.child, haPort, 'bare');
+    }
+  }
+  if (['fastify-bare', 'fastify-jwt', 'fastify-jwt-ratelimit'].some((n) => want.has(n))) {
+    const r = await startFastify({ tmpDir, port: fyPort, upstreamPort: upPort, publicKeyPem: fx.publicKeyPem, jwtCache: settings.fastify_jwt_cache });
+    if (!r.ok) skip('fastify', r.reason);
+    else {
+      versions.fastify = r.version;
+      add('fastify-bare', r.child, fyPort, 'bare');
+      add('fastify-jwt', r.child, fyPort, 'jwt');
+      add('fastify-jwt-ratelimit', r.child, fyPort, 'jwt-ratelimit');
+    }
+  }
+
+  // Every target must answer its request with a 2xx before it is measured.
+  for (const t of [...targets]) {
+    const c = await checkOnce(`http://127.0.0.1:${t.port}`, t.request);
+    if (!c.ok) {
+      skip(t.name, c.reason);
+      targets.splice(targets.indexOf(t), 1);
+    } else if (t.scenario === 'masked' || t.scenario === 'full') {
+      if (c.body.includes('4111 1111 1111 1111')) fail(`${t.name}: the card number came back unmasked`);
+    }
+  }
+  if (targets.length === 0) fail('no target could be started');
+
+  const per = settings.duration_s + settings.warmup_s;
+  const rateCount = settings.rate_phase ? targets.filter((t) => RATE_TARGETS.includes(t.name)).length : 0;
+  log(`${settings.runs} round(s) x ${targets.length} target(s)${rateCount ? ` + ${rateCount} fixed-rate` : ''} x (${settings.warmup_s} s warmup + ` +
+    `${settings.duration_s} s) ≈ ${Math.round(settings.runs * (targets.length + rateCount) * per)} s; ${settings.connections} connections, ${load.name}`);
+
+  const maxSamples = await rounds(load, targets, 'max');
+  const runs = [];
+  for (const t of targets) {
+    const ss = maxSamples.get(t.name);
+    if (ss.length === 0) skip(t.name, 'no successful run');
+    else runs.push(summarize(t.name, ss));
+  }
+  const by = (n) => runs.find((r) => r.name === n) ?? null;
+
+  let rateRuns = [];
+  if (settings.rate_phase && !state.interrupted) {
+    const rateTargets = targets.filter((t) => RATE_TARGETS.includes(t.name) && by(t.name)?.rps);
+    const rateOf = (t) => Math.max(1, Math.round(by(t.name).rps * settings.rate_fraction));
+    const rs = await rounds(ac, rateTargets, 'rate', rateOf);
+    rateRuns = rateTargets.filter((t) => rs.get(t.name).length).map((t) => ({ ...summarize(t.name, rs.get(t.name)), rate: rateOf(t) }));
+  }
+  const rateBy = (n) => rateRuns.find((r) => r.name === n) ?? null;
+
+  const rps = (n) => by(n)?.rps;
+  const cpu = (n) => by(n)?.req_per_cpu_s;
+  const ratios = {
+    ztgate_vs_nginx_rps: ratio(rps('ztgate-bare'), rps('nginx-1w')),
+    ztgate_vs_nginx_p99: ratio(by('ztgate-bare')?.p99_ms, by('nginx-1w')?.p99_ms),
+    ztgate_vs_haproxy_rps: ratio(rps('ztgate-bare'), rps('haproxy-1t')),
+    ztgate_vs_fastify_rps: ratio(rps('ztgate-bare'), rps('fastify-bare')),
+    ztgate_vs_direct_rps: ratio(rps('ztgate-bare'), rps('direct')),
+    jwt_ztgate_vs_fastify_rps: ratio(rps('ztgate-jwt'), rps('fastify-jwt')),
+    jwt_ratelimit_ztgate_vs_fastify_rps: ratio(rps('ztgate-jwt-ratelimit'), rps('fastify-jwt-ratelimit')),
+    masked_vs_bare_rps: ratio(rps('ztgate-masked'), rps('ztgate-bare')),
+    full_vs_bare_rps: ratio(rps('ztgate-full'), rps('ztgate-bare')),
+    processes_2_vs_1_rps: ratio(rps('ztgate-2p-bare'), rps('ztgate-bare')),
+    ztgate_vs_nginx_req_per_cpu_s: ratio(cpu('ztgate-bare'), cpu('nginx-1w')),
+    jwt_ratelimit_ztgate_vs_fastify_req_per_cpu_s: ratio(cpu('ztgate-jwt-ratelimit'), cpu('fastify-jwt-ratelimit')),
+  };
+  const goal = (name, value, want, cmp) => ({ goal: name, value, want, met: value == null ? null : cmp(value) });
+  const goals = [
+    goal('bare proxy req/s vs nginx (1 process each)', ratios.ztgate_vs_nginx_rps, '>= 1.0x', (x) => x >= 1),
+    goal('bare proxy p99 vs nginx', ratios.ztgate_vs_nginx_p99, '<= 1.0x', (x) => x <= 1),
+    goal('full pipeline vs own bare proxy', ratios.full_vs_bare_rps, '>= 0.7x', (x) => x >= 0.7),
+    goal('JWT + rate limit vs fastify JWT + rate limit', ratios.jwt_ratelimit_ztgate_vs_fastify_rps, '>= 5x', (x) => x >= 5),
+    goal(`bare p99.9 at ${settings.rate_fraction} of max rate (ms)`, rateBy('ztgate-bare')?.p999_ms ?? null, '<= 5 ms', (x) => x <= 5),
+    goal(`full p99.9 at ${settings.rate_fraction} of max rate (ms)`, rateBy('ztgate-full')?.p999_ms ?? null, '<= 5 ms', (x) => x <= 5),
+    goal('ZTGATE_PROCESSES=2 vs 1', ratios.processes_2_vs_1_rps, '>= 1.8x (on 2 free cores)', (x) => x >= 1.8),
+  ];
+
+  const result = {
+    machine: machineInfo(loadavgAtStart),
+    loadavgAtEnd: loadavgNow(),
+    settings: {
+      ...settings,
+      load_generator: `${load.name}${load.version ? ` ${load.version}` : ''}`,
+      rate_generator: `autocannon ${ac.version}`,
+      order: 'round-robin, starting target rotated each round',
+      aggregate: 'median over runs',
+      cpu: 'utime+stime of the target process group from /proc, measured run only',
+      versions,
+    },
+    runs,
+    rate_runs: rateRuns,
+    skipped,
+    ratios,
+    goals,
+  };
+  fs.mkdirSync(path.dirname(path.resolve(settings.out)), { recursive: true });
+  fs.writeFileSync(settings.out, `${JSON.stringify(result, null, 2)}\n`);
+
+  const w = process.stdout.write.bind(process.stdout);
+  w(`\ncomparison: ${settings.runs} run(s) of ${settings.duration_s} s, ${settings.connections} connections, ${result.settings.load_generator}; medians` +
+    `${settings.quick ? ' (--quick: a smoke run, not a measurement)' : ''}\n`);
+  const nginx = rps('nginx-1w');
+  w(`${formatTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'req/CPU-s', 'errors', 'vs nginx'], [
+    ...runs.map((r) => [r.name, String(Math.round(r.rps)), fmtNum(r.p50_ms, 3), fmtNum(r.p99_ms, 3), fmtNum(r.p999_ms, 3),
+      r.req_per_cpu_s == null ? '-' : String(r.req_per_cpu_s), String(r.errors_total), nginx ? `${(r.rps / nginx).toFixed(2)}x` : '-']),
+    ...skipped.map((s) => [s.name, 'skipped', '', '', '', '', '', '']),
+  ])}\n`);
+  if (rateRuns.length) {
+    w(`\nfixed rate (${settings.rate_fraction} of each target's median maximum, autocannon, coordinated-omission corrected):\n`);
+    w(`${formatTable(['target', 'asked/s', 'got req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors'],
+      rateRuns.map((r) => [r.name, String(r.rate), String(Math.round(r.rps)), fmtNum(r.p50_ms, 3), fmtNum(r.p99_ms, 3), fmtNum(r.p999_ms, 3), String(r.errors_total)]))}\n`);
+  }
+  w(`\n${formatTable(['goal (issue 9)', 'measured', 'want', ''], goals.map((g) => [g.goal, g.value == null ? 'n/a' : String(g.value), g.want, g.met == null ? '' : g.met ? 'met' : 'MISSED']))}\n`);
+  if (os.cpus().length < 4) w(`(scaling: this machine has ${os.cpus().length} CPUs, shared by the load generator, the upstream and the gateway: 2 processes cannot have 2 free cores here)\n`);
+  w(`results: ${path.relative(process.cwd(), path.resolve(settings.out)) || settings.out}\n`);
+}
+
+try {
+  await main();
+} finally {
+  if (running.child) running.child.signalGroup('SIGKILL');
+  await stopAll();
+}
+if (state.interrupted) process.exit(130);
