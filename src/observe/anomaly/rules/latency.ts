@@ -72,6 +72,8 @@ export class Latency implements Rule {
 
   observe(record: RequestRecord, now: number, network: string): Finding | null {
     if (record.status === 0 || record.upstreamMs === null) return null;
+    const ms = this.upstream ? record.upstreamMs : record.totalMs;
+    if (!(ms >= 0)) return null; // NaN or negative: a broken measurement, not a latency
     const subject = subjectOf(this.config.per, record, network);
     if (subject === null) return null;
     const c = this.config;
@@ -90,7 +92,6 @@ export class Latency implements Rule {
         st.threshold = st.average.known ? Math.max(c.minMs, c.factor * st.average.value) : Infinity;
       }
     }
-    const ms = this.upstream ? record.upstreamMs : record.totalMs;
     st.hist[bucketOf(ms)]++;
     st.count++;
     if (ms >= st.threshold) st.over++;

@@ -32,7 +32,7 @@ export class Novelty implements Rule {
     regions: RegionTable,
   ) {
     this.table = new LRUCache({ max: section.maxKeys });
-    this.placeOf = config.kind === 'new-region' ? (r) => regions.regionOf(r.clientAddress) : (_r, network) => network;
+    this.placeOf = config.kind === 'new-region' ? (r, network) => regions.regionOf(r.clientAddress, network) : (_r, network) => network;
     this.unit = config.kind === 'new-region' ? 'region' : 'network';
     this.warmupMs = config.warmupMs ?? section.warmupMs;
     this.cooldownMs = config.cooldownMs ?? section.cooldownMs;
@@ -53,10 +53,11 @@ export class Novelty implements Rule {
     }
     const place = this.placeOf(record, network);
     if (st.seen.has(place)) return null;
-    const known = [...st.seen];
-    if (st.seen.size >= this.maxPlaces) st.seen.delete(known[0]);
+    const alert = st.seen.size > 0 && now - st.firstSeen >= this.warmupMs && now >= st.quietUntil;
+    const known = alert ? [...st.seen] : null;
+    if (st.seen.size >= this.maxPlaces) st.seen.delete(st.seen.values().next().value!);
     st.seen.add(place);
-    if (known.length === 0 || now - st.firstSeen < this.warmupMs || now < st.quietUntil) return null;
+    if (known === null) return null;
     st.quietUntil = now + this.cooldownMs;
     const shown = known.slice(-3).join(', ');
     return { subject, observed: place, baseline: known.length > 3 ? `${shown} (+${known.length - 3} more)` : shown, threshold: null, unit: this.unit };
