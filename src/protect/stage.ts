@@ -45,6 +45,8 @@ interface ProtectOptions {
   requests?: { actions: Record<string, ActionConfig> };
   /** Bodies larger than this are refused (fail closed) or passed with an alert. */
   maxScanBytes: number;
+  /** Only bodies of these types are scanned (`type/subtype`, `type/*`); default: every non-binary type. */
+  contentTypes?: string[];
   oversize: 'refuse' | 'pass';
   /** Compressed answers: ask for identity (default) or accept gzip/deflate/br and decompress to scan. */
   compressed: 'identity' | 'decompress';
@@ -103,6 +105,25 @@ function matches(p: Principal | undefined, g: Grant): boolean {
   return false;
 }
 
+/** Least to most revealing is the wrong way round: redact shows nothing, encrypt only to its recipient, hash equality, mask the last digits. */
+const STRICTNESS: Record<string, number> = { allow: 0, mask: 1, hash: 2, encrypt: 3, redact: 4 };
+
+/** The strictest of the configured actions: what a caller no grant matches gets when `actions` does not say. */
+function strictest(list: (ActionConfig | undefined)[]): ActionConfig {
+  let best: ActionConfig = 'mask';
+  for (const a of list) if (a !== undefined && STRICTNESS[actionLabel(a)]! > STRICTNESS[actionLabel(best)]!) best = a;
+  return best;
+}
+
+function typeListed(types: readonly string[], contentType: string | undefined): boolean {
+  const ct = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  for (const t of types) {
+    if (t === ct) return true;
+    if (t.endsWith('/*') && ct.startsWith(t.slice(0, -1))) return true;
+  }
+  return false;
+}
+
 const actionLabel = (a: ActionConfig): string => (typeof a === 'string' ? a : 'encrypt');
 
 type Direction = 'request' | 'response';
@@ -129,7 +150,7 @@ class ProtectStage implements Stage {
     this.hashKey = o.hashKey ? resolveSecret(o.hashKey) : null;
     const all = [...o.entities, ...o.detectors.map((d) => d.name)];
     // Zero trust: masked unless granted.
-    this.defaults = Object.fromEntries(all.map((e) => [e, o.actions[e] ?? 'mask']));
+    this.defaults = Object.fromEntries(all.map((e) => [e, o.actions[e] ?? strictest(['mask', ...o.grants.map((g) => g.actions[e])])]));
     this.requestActions = o.requests ? { ...this.defaults, ...o.requests.actions } : null;
     for (const [name, spec] of Object.entries(o.recipients)) this.recipients.set(name, loadRecipient(name, spec));
     this.custom = compileCustom(o.detectors);
@@ -212,6 +233,7 @@ class ProtectStage implements Stage {
   }
 
   private kindOf(contentType: string | undefined): BodyKind | null {
+    if (this.o.contentTypes && !typeListed(this.o.contentTypes, contentType)) return null; // not asked for on this route
     // Without a type the body is read as text: scanning it costs less than guessing wrong.
     return contentType === undefined || contentType === '' ? 'text' : bodyKindOf(contentType);
   }
@@ -359,6 +381,7 @@ export const protectStage: StageFactory = {
       recipients: { type: 'object', propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }, additionalProperties: recipientSchema, default: {} },
       responses: { type: 'boolean', default: true },
       requests: { type: 'object', additionalProperties: false, properties: { actions: { ...actionsSchema, default: {} } } },
+      contentTypes: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)$' } },
       maxScanBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
       oversize: { enum: ['refuse', 'pass'], default: 'refuse' },
       compressed: { enum: ['identity', 'decompress'], default: 'identity' },
