@@ -135,6 +135,8 @@ class ProtectStage implements Stage {
   private readonly hashKey: string | null;
   /** The action per entity for callers without a grant. */
   private readonly defaults: Record<string, ActionConfig>;
+  /** Per grant, the defaults with the grant's actions over them (merged once, at compile). */
+  private readonly granted: Record<string, ActionConfig>[];
   private readonly requestActions: Record<string, ActionConfig> | null;
   private readonly recipients = new Map<string, Recipient>();
   private readonly custom: CompiledCustom;
@@ -151,6 +153,7 @@ class ProtectStage implements Stage {
     const all = [...o.entities, ...o.detectors.map((d) => d.name)];
     // Zero trust: masked unless granted.
     this.defaults = Object.fromEntries(all.map((e) => [e, o.actions[e] ?? strictest(['mask', ...o.grants.map((g) => g.actions[e])])]));
+    this.granted = o.grants.map((g) => ({ ...this.defaults, ...g.actions }));
     this.requestActions = o.requests ? { ...this.defaults, ...o.requests.actions } : null;
     for (const [name, spec] of Object.entries(o.recipients)) this.recipients.set(name, loadRecipient(name, spec));
     this.custom = compileCustom(o.detectors);
@@ -328,7 +331,8 @@ class ProtectStage implements Stage {
   }
 
   private actionsFor(p: Principal | undefined): Record<string, ActionConfig> {
-    for (const g of this.o.grants) if (matches(p, g)) return { ...this.defaults, ...g.actions };
+    const grants = this.o.grants;
+    for (let i = 0; i < grants.length; i++) if (matches(p, grants[i]!)) return this.granted[i]!;
     return this.defaults;
   }
 
