@@ -14,6 +14,7 @@ import { buildRouters } from '../routing/route-table.js';
 import { stageFactoryByType } from '../pipeline/registry.js';
 import { validateIdentitySection } from '../identity/validate.js';
 import { validateUpstreamSection } from '../upstream/validate.js';
+import { validateAlertsSection } from '../observe/anomaly/validate.js';
 
 /** A config that cannot be used; `issues` are `path: reason` lines. */
 export class ConfigError extends Error {
@@ -126,6 +127,7 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
   validateUpstreamSection(cfg, baseDir, issues);
 
   validateIdentitySection(cfg, baseDir, issues);
+  validateAlertsSection(cfg, baseDir, issues);
 
   cfg.routes.forEach((r, i) => {
     if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"`);

@@ -3,6 +3,7 @@ import { createLogger } from '../observe/log.js';
 import { Gateway } from './gateway.js';
 import { Metrics } from '../observe/metrics.js';
 import { watchProcess } from '../observe/process-metrics.js';
+import { createAnomalyDetector, type AnomalyDetector } from '../observe/anomaly/detector.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 
@@ -16,6 +17,7 @@ const log = createLogger(tuning.logLevel, { role: 'gateway' });
 /** This process's metrics; the supervisor merges every process's snapshots. */
 const metrics = new Metrics();
 let gateway: Gateway | null = null;
+let alerts: AnomalyDetector | null = null;
 let limits: ProcessLimiter | null = null;
 /** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
 const index = Number(process.env.ZTGATE_PROCESS_INDEX ?? 0);
@@ -31,6 +33,7 @@ async function stop(why: string): Promise<void> {
   stopping = true;
   const left = gateway ? await gateway.drain(tuning.drainMs) : 0;
   await limits?.stop();
+  alerts?.close();
   log.info({ why, abandoned: left }, left === 0 ? 'drained, exiting' : 'drain deadline passed, exiting');
   // Let pino's asynchronous destination flush before leaving.
   setTimeout(() => process.exit(0), 50).unref();
@@ -45,7 +48,10 @@ process.on('message', (message: ToGateway) => {
         .then((l) => {
           limits = l;
           watchProcess(metrics, l.limiter, () => l.gossipCounters());
-          gateway = new Gateway(log, { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [] }, message.config);
+          // One detector for the process's life: baselines survive reloads that keep the alerts section.
+          alerts = createAnomalyDetector(message.config.alerts, { log, metrics });
+          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [alerts] };
+          gateway = new Gateway(log, services, message.config);
           return gateway.init();
         })
         .then(() => gateway!.listen())
@@ -64,7 +70,10 @@ process.on('message', (message: ToGateway) => {
         return;
       }
       gateway.reload(message.config).then(
-        ({ listenersChanged }) => send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged }),
+        ({ listenersChanged }) => {
+          alerts?.reconfigure(message.config.alerts);
+          send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged });
+        },
         (err: Error) => send({ type: 'reloaded', generation: message.generation, ok: false, error: err.message }),
       );
       return;

@@ -7,14 +7,11 @@ import { startAdminGateway, until } from './helpers.js';
 /**
  * Alerts raised in a gateway process reach the supervisor over IPC (message
  * `alert`), land in its ring, show in /stats and are pushed to dashboards as
- * an `alert` event. Needs the anomaly detector registered as a request
- * observer in gateway-main.ts (lead's wiring); until then this is a todo.
+ * an `alert` event.
  */
-const NOT_WIRED = 'needs createAnomalyDetector registered as a request observer in gateway-main.ts (sink sending IPC alerts)';
-
 t.setTimeout(180_000);
 
-t.test('a 404 scan alert reaches /stats and the event stream', { todo: NOT_WIRED }, async (t) => {
+t.test('a 404 scan alert reaches /stats and the event stream', async (t) => {
   const upstream = await startEchoUpstream();
   t.teardown(() => upstream.close());
   const port = await freePort();

@@ -9,16 +9,10 @@ import { startEchoUpstream } from '../helpers/upstream.js';
  * End to end through a real gateway process: credential stuffing from one
  * network raises one alert (log line, signed webhook) and blocks that network
  * with 403 ZTG_BLOCKED, while a client elsewhere keeps being served; a 404
- * scan raises its own alert. Needs the lead's wiring of the detector as a
- * request observer in gateway-main.ts (see the report of issue #7's alerts).
+ * scan raises its own alert.
  */
-const NOT_WIRED =
-  'not wired yet: gateway-main.ts must register createAnomalyDetector(config.alerts, { log, metrics }) as a request observer ' +
-  '(and load.ts call validateAlertsSection); with that wiring applied this test passes (24/24)';
-
 t.test(
   'alerts through a gateway: stuffing → one alert, a signed webhook and a block of that network; scanning → an alert; others keep being served',
-  { todo: NOT_WIRED },
   async (t) => {
     const received: { body: string; signature: string | undefined }[] = [];
     const hook = createServer((req, res) => {
