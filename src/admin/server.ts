@@ -129,6 +129,11 @@ export class AdminServer {
     return `http://${host}:${a.port}`;
   }
 
+  /** Dashboards connected now. */
+  get watchers(): number {
+    return this.clients.size;
+  }
+
   /** Pushes an event to every connected dashboard. */
   broadcast(event: string, data: unknown): void {
     if (this.clients.size === 0) return;

@@ -76,14 +76,20 @@ export class MetricsMerger {
     return this.live.size;
   }
 
-  /** A fresh merge of the retired totals and every live process (the caller owns the result). */
-  merged(): MergedMetrics {
+  /**
+   * A fresh merge of the retired totals and every live process (the caller
+   * owns the result). `histograms` limits which histogram families are
+   * merged: adding hdr histograms is the costly part, and the live view
+   * needs three families, not all of them.
+   */
+  merged(histograms?: ReadonlySet<string>): MergedMetrics {
     const out = emptyMerged();
     for (const [name, f] of this.retired.counters) {
       const fam = familyOf(out.counters, name, f.help, f.labels);
       for (const [k, s] of f.series) fam.series.set(k, { labels: s.labels, value: s.value });
     }
     for (const [name, f] of this.retired.histograms) {
+      if (histograms && !histograms.has(name)) continue;
       const fam = familyOf(out.histograms, name, f.help, f.labels);
       for (const [k, s] of f.series) {
         const h = newAccumulator();
@@ -91,12 +97,12 @@ export class MetricsMerger {
         fam.series.set(k, { labels: s.labels, value: h });
       }
     }
-    for (const p of this.live.values()) addProcess(out, p, true);
+    for (const p of this.live.values()) addProcess(out, p, true, histograms);
     return out;
   }
 }
 
-function addProcess(into: MergedMetrics, p: LiveProcess, withGauges: boolean): void {
+function addProcess(into: MergedMetrics, p: LiveProcess, withGauges: boolean, histograms?: ReadonlySet<string>): void {
   for (const [name, f] of Object.entries(p.snapshot.counters)) {
     const fam = familyOf(into.counters, name, f.help, f.labels);
     for (const [labels, n] of f.series) {
@@ -106,6 +112,7 @@ function addProcess(into: MergedMetrics, p: LiveProcess, withGauges: boolean): v
     }
   }
   for (const [name, f] of Object.entries(p.snapshot.histograms)) {
+    if (histograms && !histograms.has(name)) continue;
     const fam = familyOf(into.histograms, name, f.help, f.labels);
     for (const [labels] of f.series) {
       const decoded = p.decoded.get(name + SEP + labels.join(SEP));

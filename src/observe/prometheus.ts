@@ -11,8 +11,8 @@ import type * as hdr from 'hdr-histogram-js';
  * round to their boundaries and a bucket per hdr step would be thousands of
  * series. The price: summaries of several gateway hosts cannot be merged by
  * Prometheus; compare hosts, or scrape /stats. Values are in the unit of the
- * family's name (microseconds for *_us); _sum is mean x count (hdr keeps no
- * exact sum), exact to the histogram's precision.
+ * family's name (microseconds for *_us); _sum is summed from the buckets (hdr
+ * keeps no exact sum), exact to the histogram's precision.
  */
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -71,10 +71,35 @@ function summaryFamilies(out: string[], families: Map<string, MergedFamily<hdr.H
       for (const q of QUANTILES) {
         out.push(`${name}${labelText(f.labels, s.labels, ['quantile', String(q)])} ${count === 0 ? 'NaN' : num(h.getValueAtPercentile(q * 100))}`);
       }
-      out.push(`${name}_sum${labelText(f.labels, s.labels)} ${num(count === 0 ? 0 : Math.round(h.mean * count))}`);
+      out.push(`${name}_sum${labelText(f.labels, s.labels)} ${num(count === 0 ? 0 : Math.round(sumOf(h)))}`);
       out.push(`${name}_count${labelText(f.labels, s.labels)} ${num(count)}`);
     }
   }
+}
+
+/** What the JS histograms expose beyond the interface: walking the counts directly. */
+interface CountsWalk {
+  countsArrayLength: number;
+  getCountAtIndex(i: number): number;
+  valueFromIndex(i: number): number;
+  medianEquivalentValue(v: number): number;
+}
+
+/**
+ * The sum of recorded values at hdr precision. One pass over the counts:
+ * hdr's own `mean` walks an iterator object per bucket, ~20x slower, which
+ * made a scrape of a few hundred series cost tens of milliseconds.
+ */
+export function sumOf(h: hdr.Histogram): number {
+  const w = h as unknown as Partial<CountsWalk>;
+  if (typeof w.getCountAtIndex !== 'function' || typeof w.countsArrayLength !== 'number') return h.mean * h.totalCount;
+  const walk = w as CountsWalk;
+  let sum = 0;
+  for (let i = 0; i < walk.countsArrayLength; i++) {
+    const c = walk.getCountAtIndex(i);
+    if (c !== 0) sum += walk.medianEquivalentValue(walk.valueFromIndex(i)) * c;
+  }
+  return sum;
 }
 
 export function renderPrometheus(m: MergedMetrics): string {

@@ -10,6 +10,7 @@ import { LiveView } from '../admin/live.js';
 import { redactConfig } from '../admin/redact.js';
 import { AdminServer, type ReloadOutcome } from '../admin/server.js';
 import { buildStats, type ProcessState } from '../admin/stats.js';
+import { FAMILY } from '../admin/names.js';
 import { supervisorFamilies, upstreamSummary } from '../admin/supervisor-metrics.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 
@@ -28,8 +29,16 @@ export interface SupervisorOptions {
 const MAX_BACKOFF_MS = 10_000;
 /** A process that lived this long resets the crash backoff. */
 const STABLE_MS = 10_000;
-/** Metrics are collected from every process this often (the dashboard's window). */
+/** Metrics are collected from every process this often while a dashboard watches (its window)... */
 const COLLECT_MS = 1_000;
+/**
+ * ...and this often otherwise. A snapshot costs each gateway process an hdr
+ * encoding per histogram series on its event loop; nobody needs per-second
+ * windows while nobody looks (windows carry their length, so rates stay right).
+ */
+const IDLE_COLLECT_MS = 10_000;
+/** The histogram families the live view reads (the others are merged for /metrics and /stats only). */
+const LIVE_HISTOGRAMS: ReadonlySet<string> = new Set([FAMILY.total, FAMILY.gateway, FAMILY.upstream]);
 /** A collection answers with what arrived by then: a busy or dying process must not stall /metrics. */
 const COLLECT_WAIT_MS = 750;
 /** A reload's outcome waits this long for every process to answer. */
@@ -72,6 +81,7 @@ export class Supervisor {
   private admin: AdminServer | null = null;
   private adminUrl: Promise<string | null> = Promise.resolve(null);
   private ticker: NodeJS.Timeout | null = null;
+  private lastTick = 0;
 
   constructor(private readonly options: SupervisorOptions) {
     this.config = options.config;
@@ -109,7 +119,7 @@ export class Supervisor {
         stats: async () => this.stats(await this.freshMerged()),
         config: () => redactConfig(this.config),
         reload: () => this.reload('admin API'),
-        hello: () => ({ windows: this.live.windows(), alerts: this.alerts.list(), processes: this.processState(), upstreams: upstreamSummary(this.merger.merged(), this.config) }),
+        hello: () => ({ windows: this.live.windows(), alerts: this.alerts.list(), processes: this.processState(), upstreams: upstreamSummary(this.merger.merged(LIVE_HISTOGRAMS), this.config) }),
       },
     });
     this.adminUrl = this.admin.listen().then(
@@ -150,10 +160,14 @@ export class Supervisor {
     return this.merger.merged();
   }
 
-  /** Every second: fresh snapshots, a new live window, pushed to connected dashboards. */
+  /** Every second while dashboards watch (else every IDLE_COLLECT_MS): fresh snapshots, a new live window, pushed to them. */
   private async tick(): Promise<void> {
     if (this.stopping) return;
-    const merged = await this.freshMerged();
+    const now = Date.now();
+    if ((this.admin?.watchers ?? 0) === 0 && now - this.lastTick < IDLE_COLLECT_MS - COLLECT_MS / 2) return;
+    this.lastTick = now;
+    await this.collect();
+    const merged = this.merger.merged(LIVE_HISTOGRAMS);
     const window = this.live.tick(merged);
     if (window && this.admin) this.admin.broadcast('window', { window, processes: this.processState(), upstreams: upstreamSummary(merged, this.config) });
   }
