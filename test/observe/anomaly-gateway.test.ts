@@ -65,6 +65,8 @@ t.test(
     t.equal(blocked.status, 403, 'the right key from the blocked network: refused');
     t.ok(Number(blocked.headers.get('retry-after')) > 0, 'with Retry-After');
     t.match(await blocked.json(), { code: 'ZTG_BLOCKED', status: 403 });
+    const refusal = await gw.waitForLog((l) => JSON.stringify(l).includes('ZTG_BLOCKED'));
+    t.match(JSON.stringify(refusal), /network:203\.0\.113\.0\/24 blocked by alert rule \\"stuffing\\"/, 'the refusal is logged with its reason');
     t.equal((await get('/api/orders', '198.51.100.7', apiKey)).status, 200, 'the good client after: still served');
 
     for (let i = 1; i <= 5; i++) t.equal((await get(`/scan/${i}.php`, `192.0.2.${i}`)).status, 404);
