@@ -9,10 +9,11 @@ import { startEchoUpstream } from '../helpers/upstream.js';
  * End to end through a real gateway process: credential stuffing from one
  * network raises one alert (log line, signed webhook) and blocks that network
  * with 403 ZTG_BLOCKED, while a client elsewhere keeps being served; a 404
- * scan raises its own alert.
+ * scan raises its own alert, and so does the consumer coming from a network
+ * it never used.
  */
 t.test(
-  'alerts through a gateway: stuffing → one alert, a signed webhook and a block of that network; scanning → an alert; others keep being served',
+  'alerts through a gateway: stuffing → one alert, a signed webhook and a block of that network; scanning → an alert; a consumer from a new network → an alert; others keep being served',
   async (t) => {
     const received: { body: string; signature: string | undefined }[] = [];
     const hook = createServer((req, res) => {
@@ -42,6 +43,8 @@ t.test(
           rules: [
             { name: 'stuffing', kind: 'auth-failures', threshold: 5, action: { type: 'block', durationMs: 600_000 } },
             { name: 'scan', kind: 'not-found', threshold: 5 },
+            // A warm-up of 1 ms: what acme uses on its first request is its baseline.
+            { name: 'new-net', kind: 'new-network', warmupMs: 1 },
           ],
         },
       },
@@ -73,15 +76,19 @@ t.test(
     t.match(await gw.waitForLog((l) => l.alert === 'not-found'), { rule: 'scan', subject: 'network:192.0.2.0/24' });
     t.equal((await get('/api/orders', '198.51.100.7', apiKey)).status, 200, 'and after the scan');
 
+    t.equal((await get('/api/orders', '192.0.2.50', apiKey)).status, 200, 'acme from a network it never used: served');
+    t.match(await gw.waitForLog((l) => l.alert === 'new-network'), { subject: 'consumer:acme', observed: '192.0.2.0/24', baseline: '198.51.100.0/24' });
+    t.equal((await get('/api/orders', '192.0.2.51', apiKey)).status, 200);
+
     const deadline = Date.now() + 10_000;
-    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    t.equal(received.length, 2, 'both alerts POSTed');
+    while (received.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    t.equal(received.length, 3, 'every alert POSTed');
     for (const r of received) t.equal(r.signature, `sha256=${createHmac('sha256', secret).update(r.body).digest('hex')}`, 'signed with the configured secret');
     t.same(
       received.map((r) => (JSON.parse(r.body) as { kind: string }).kind),
-      ['auth-failures', 'not-found'],
+      ['auth-failures', 'not-found', 'new-network'],
     );
-    t.equal(gw.logs().filter((l) => typeof l.alert === 'string').length, 2, 'one alert per incident');
+    t.equal(gw.logs().filter((l) => typeof l.alert === 'string').length, 3, 'one alert per incident');
     t.notOk(gw.output().includes(apiKey), 'the key never reaches the log');
   },
 );
