@@ -5,6 +5,8 @@ import type { RequestContext, ResponseContext, StageReply } from '../pipeline/st
 import { HeaderList } from '../pipeline/headers.js';
 import type { ExchangeHandler, UpstreamConnection } from '../upstream/connection.js';
 import type { TargetPool, Waiter } from '../upstream/pool.js';
+import type { Attempt, Outcome } from '../upstream/upstream.js';
+import type { UpstreamTarget } from '../upstream/upstream-target.js';
 import type { ResponseHead } from '../upstream/response-parser.js';
 import { buildRequestHead, connectionTokens, DROP_RESPONSE, type BodyFraming } from './forward-headers.js';
 import { statusLine, writeProblem } from '../server/respond.js';
@@ -63,6 +65,13 @@ export class Exchange implements ExchangeHandler {
   private pool: TargetPool | null = null;
   private waiter: Waiter | undefined;
   private replayed = false;
+  /** The try in progress on one target (passive health, circuit, in-flight count). */
+  private attempt: Attempt | null = null;
+  private attempts = 0;
+  /** Targets this request failed on: a retry goes elsewhere. */
+  private tried: UpstreamTarget[] | null = null;
+  /** The whole upload as handed to a connecting socket: a connect failure may send it again. */
+  private sentBody: Buffer[] | null = null;
   private totalTimer: NodeJS.Timeout | null = null;
 
   // Upload state.
@@ -126,6 +135,10 @@ export class Exchange implements ExchangeHandler {
       // uWS neuters the ArrayBuffer when this callback returns: copy.
       const copy = Buffer.copyBytesFrom(new Uint8Array(chunk));
       if (this.streamingUpload && this.conn) {
+        if (this.sentBody !== null) {
+          if (this.conn.connecting) this.sentBody.push(copy);
+          else this.sentBody = null;
+        }
         if (!this.writeUpload(this.conn, copy)) this.pauseClient();
         // uWS 6.0.1 keeps delivering onData after res.pause() when a fast client fills its
         // 512 KiB reads (native-bench/NOTES.md); memory stays bounded by refusing the rest.
@@ -195,9 +208,56 @@ export class Exchange implements ExchangeHandler {
       this.totalTimer = setTimeout(() => this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, `total timeout ${totalMs} ms`), false), totalMs);
     }
     this.forwardAt = performance.now();
-    const pool = route.upstream.pick();
+    const attempt = route.upstream.begin(this.ctx);
+    if (attempt === null) {
+      const reason = `upstream "${route.upstream.name}": every target is unhealthy, ejected or has its circuit open`;
+      this.fail(new GatewayError(Errors.NO_HEALTHY_UPSTREAM, reason), false);
+      return;
+    }
+    this.tryOn(attempt);
+  }
+
+  private tryOn(attempt: Attempt): void {
+    this.attempt = attempt;
+    this.attempts++;
+    const pool = attempt.target.pool;
     this.pool = pool;
     this.waiter = pool.acquire((conn) => this.onConnection(conn));
+  }
+
+  /** The try ended (once per attempt): the upstream counts it for the target's health. */
+  private settle(outcome: Outcome): void {
+    const attempt = this.attempt;
+    if (attempt === null) return;
+    this.attempt = null;
+    this.ctx.route.upstream.end(attempt, outcome);
+  }
+
+  /**
+   * After a failed try with nothing sent to the client: another target, when
+   * it is safe (the body is at hand; any method if the request never left,
+   * idempotent ones otherwise), there is one, and the retry budget allows.
+   */
+  private retry(error: GatewayError, unsent: boolean, failedOn: UpstreamTarget | null): boolean {
+    if (this.out !== Out.None || failedOn === null) return false;
+    const bodyAtHand = this.framing === 0 || this.ctx.body !== null || (unsent && this.sentBody !== null);
+    if (!bodyAtHand || !(unsent || IDEMPOTENT.has(this.ctx.method))) return false;
+    const upstream = this.ctx.route.upstream;
+    (this.tried ??= []).push(failedOn);
+    const next = upstream.begin(this.ctx, this.tried);
+    if (next === null) return false;
+    if (!upstream.mayRetry(this.attempts)) {
+      upstream.end(next, null);
+      return false;
+    }
+    this.host.log.debug({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason, target: next.target.url }, 'retrying on another target');
+    if (this.sentBody !== null && this.framing !== 0 && this.ctx.body === null) {
+      this.uploadChunks = this.sentBody;
+      this.streamingUpload = false;
+    }
+    this.sentBody = null;
+    this.tryOn(next);
+    return true;
   }
 
   private onConnection(conn: UpstreamConnection | null): void {
@@ -228,6 +288,9 @@ export class Exchange implements ExchangeHandler {
       return;
     }
     for (const chunk of this.uploadChunks) this.writeUpload(conn, chunk);
+    // Kept (references, no copy) while the socket is still connecting: nothing has left yet, so
+    // a connect failure may send it to another target. Once connected, bytes are gone for good.
+    this.sentBody = conn.connecting ? this.uploadChunks : null;
     this.uploadChunks = [];
     this.uploadBuffered = 0;
     if (this.uploadDone) {
@@ -262,6 +325,7 @@ export class Exchange implements ExchangeHandler {
   }
 
   onHead(head: ResponseHead, hasBody: boolean): void {
+    this.sentBody = null;
     if (this.out === Out.Done) return;
     this.headAt = performance.now();
     this.head = head;
@@ -424,6 +488,7 @@ export class Exchange implements ExchangeHandler {
   onComplete(): void {
     this.upstreamEndAt = performance.now();
     this.conn = null; // the connection went back to its pool (or closed)
+    this.settle(this.head ? { status: this.head.statusCode } : null);
     switch (this.out) {
       case Out.Holding:
         this.completedWhileHolding = true;
@@ -466,7 +531,7 @@ export class Exchange implements ExchangeHandler {
     });
   }
 
-  onError(error: GatewayError, replayable: boolean): void {
+  onError(error: GatewayError, replayable: boolean, unsent = false): void {
     this.conn = null;
     // The upstream closed a pooled socket we reused: send once more on a fresh one, if the body is at hand.
     // Only idempotent methods: a proxy must not retry others (RFC 9110 §9.2.2).
@@ -484,6 +549,9 @@ export class Exchange implements ExchangeHandler {
         return;
       }
     }
+    const failedOn = this.attempt?.target ?? null;
+    this.settle({ error, unsent });
+    if (this.retry(error, unsent, failedOn)) return;
     this.fail(error, false);
   }
 
@@ -502,6 +570,8 @@ export class Exchange implements ExchangeHandler {
   /** Ends the exchange with an error: a problem answer if nothing was sent yet, else a cut connection. */
   fail(error: GatewayError, closeClient: boolean): void {
     if (this.out === Out.Done) return;
+    // A timeout is the target's failure; other reasons here (client, stages) are not.
+    this.settle(error.kind === Errors.UPSTREAM_TIMEOUT ? { error, unsent: false } : null);
     this.releaseUpstream();
     if (this.out === Out.None || this.out === Out.Buffering || this.out === Out.Holding) {
       this.answerError(error.kind, error.reason, { close: closeClient || !this.uploadDone });
@@ -547,6 +617,7 @@ export class Exchange implements ExchangeHandler {
     const conn = this.conn;
     this.conn = null;
     conn?.abandon();
+    this.settle(null);
   }
 
   private finishClient(): void {

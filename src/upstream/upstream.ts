@@ -148,11 +148,6 @@ export class Upstream {
     if (target.outlier.onResult(status, connectFailed) && !target.outlier.ejected) this.eject(target, t, connectFailed ? 'consecutive connect failures' : 'consecutive 5xx');
   }
 
-  /** @deprecated the exchange's pick before health and balancers; goes when exchange.ts calls begin(). */
-  pick(): TargetPool {
-    return (this.begin(null) ?? { target: this.targets[0] }).target.pool;
-  }
-
   /** Whether this request may be tried again: attempts left and the upstream's retry budget allows it. */
   mayRetry(attemptsSoFar: number): boolean {
     if (attemptsSoFar >= this.maxAttempts) return false;
