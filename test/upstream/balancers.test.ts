@@ -12,6 +12,8 @@ import { cookieValue } from '../../src/upstream/balancers/cookie.js';
 import { Upstream, type Attempt } from '../../src/upstream/upstream.js';
 import { CircuitBreaker, type CircuitState } from '../../src/upstream/circuit.js';
 import { RetryBudget } from '../../src/upstream/retry-budget.js';
+import { OutlierDetector } from '../../src/upstream/outlier.js';
+import { Metrics } from '../../src/observe/metrics.js';
 import { Errors, GatewayError } from '../../src/errors.js';
 
 function upstreamConfig(u: Record<string, unknown>): UpstreamConfig {
@@ -216,4 +218,54 @@ t.test('begin with tried targets skips them; none left → null', async (t) => {
   const b = u.begin(ctx(), [a.target])!;
   t.not(b.target, a.target);
   t.equal(u.begin(ctx(), [a.target, b.target]), null);
+});
+
+t.test('ejection time doubles with each ejection in a row, capped, and falls back to the base', async (t) => {
+  const o = new OutlierDetector({ consecutive5xx: 1, consecutiveConnectFailures: 1, baseEjectionMs: 1000, maxEjectionMs: 5000, maxEjectedPercent: 100 });
+  let now = 1_000_000;
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    times.push(o.eject(now));
+    t.ok(o.isEjected(now + times[i] - 1), 'ejected for its time');
+    now += times[i];
+    t.notOk(o.isEjected(now), 'back when the time is up');
+  }
+  t.same(times, [1000, 2000, 4000, 5000, 5000], 'doubling up to maxEjectionMs');
+  now += 5000; // maxEjectionMs without an ejection
+  t.equal(o.eject(now), 1000, 'back to the base');
+});
+
+t.test('counters for #7: retries, denied retries, no target, ejections, circuit changes', async (t) => {
+  const metrics = new Metrics();
+  const u = new Upstream(
+    upstreamConfig({
+      targets: targets(1, 1),
+      outlierDetection: { consecutiveConnectFailures: 1, maxEjectedPercent: 100 },
+      circuitBreaker: { minRequests: 1, failureRatio: 0.5 },
+      retries: { attempts: 1, budgetMinRetries: 1, budgetRatio: 0 },
+    }),
+    { metrics },
+  );
+  u.mayRetry(1);
+  u.mayRetry(1);
+  const a = u.begin(ctx())!;
+  u.end(a, { status: 503 });
+  const b = u.begin(ctx())!;
+  u.end(b, connectFailure);
+  const snap = metrics.snapshot();
+  const value = (name: string, labels: string[]) => snap.counters[name]?.series.find(([l]) => l.join() === labels.join())?.[1];
+  t.equal(value('ztgate_upstream_retries_total', ['u']), 1);
+  t.equal(value('ztgate_upstream_retries_denied_total', ['u']), 1);
+  t.equal(value('ztgate_upstream_circuit_transitions_total', ['u', a.target.url, 'open']), 1, 'a 503 opened its circuit');
+  t.equal(value('ztgate_upstream_ejections_total', ['u', b.target.url]), 1, 'a connect failure ejected the other');
+  t.equal(u.begin(ctx()), null, 'nothing left');
+  t.equal(metrics.snapshot().counters.ztgate_upstream_unavailable_total.series[0][1], 1, 'counted');
+  t.same(
+    u.health().map((h) => [h.circuit, h.ejected, h.inFlight]),
+    [
+      ['open', false, 0],
+      ['open', true, 0],
+    ],
+    'health() reports both (the connect failure also counted for its circuit)',
+  );
 });
