@@ -1,6 +1,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { request, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
+import { MAX_EVENT_CLIENTS } from '../../src/admin/server.js';
 import { basicConfig, CLI, freePort, ROOT, startGateway } from '../helpers/gateway.js';
 import { startEchoUpstream } from '../helpers/upstream.js';
 import { adminCall, startAdminGateway } from './helpers.js';
@@ -66,6 +68,26 @@ t.test('hostile and unauthenticated calls', async (t) => {
   const reasons = new Set(a.gw.logs().filter((l) => l.msg === 'admin: refused, not authenticated').map((l) => l.reason));
   t.ok(reasons.has('no bearer token') && reasons.has('token in the query string is accepted on /events only') && reasons.has('authorization header is not a bearer token'), 'each refusal says why');
   t.notOk(a.gw.output().includes(a.token), 'the token never appears in the output');
+
+  // Dashboards beyond the cap are refused; the others keep streaming.
+  const streams = await Promise.all(
+    Array.from({ length: MAX_EVENT_CLIENTS }, () =>
+      new Promise<ClientRequest>((resolve, reject) => {
+        const r = request({ host: '127.0.0.1', port: a.adminPort, path: '/events', headers: { authorization: `Bearer ${a.token}` } });
+        r.on('response', (res) => {
+          res.resume();
+          resolve(r);
+        });
+        r.on('error', reject);
+        r.end();
+      }),
+    ),
+  );
+  const extra = await a.call('/events');
+  t.equal(extra.status, 503, `dashboard ${MAX_EVENT_CLIENTS + 1}: 503`);
+  t.match(JSON.parse(extra.body), { code: 'ZTG_CONCURRENCY_LIMITED' });
+  await a.gw.waitForLog((l) => l.msg === 'admin: too many dashboards connected; refused');
+  for (const s of streams) s.destroy();
 
   // Still serving, both planes.
   const health = await a.call('/health');
