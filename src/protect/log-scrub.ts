@@ -1,9 +1,10 @@
 // Personal data out of log lines: the string fields of a log object (two levels
 // deep, arrays included) and the message are run through the built-in detectors
 // and each value found becomes `[ENTITY]`. Cheap by construction: only strings,
-// each scanned up to MAX_SCANNED chars (longer ones are cut there, so nothing
-// unscanned is written), and detectPii's prefilter skips strings without a digit
-// or an '@', which is most of them.
+// each scanned up to MAX_SCANNED chars, and detectPii's prefilter skips strings
+// without enough digits or an '@', which is most of them. Nothing is written
+// unscanned: longer strings are cut, deeper objects become scanned JSON text,
+// and arrays or objects past MAX_ITEMS entries are cut.
 import { detectPii } from './detect.js';
 import { applyToText } from './mask.js';
 
@@ -12,7 +13,7 @@ const MAX_DEPTH = 2;
 const MAX_ITEMS = 64;
 
 /** Fields the gateway itself fills with ids, names and numbers: never personal data. */
-const SAFE_KEYS = new Set(['level', 'time', 'pid', 'reqId', 'traceId', 'spanId', 'route', 'listener', 'upstream', 'code', 'method', 'status', 'msg', 'gatewayPid', 'generation']);
+const SAFE_KEYS = new Set(['level', 'time', 'pid', 'reqId', 'traceId', 'spanId', 'route', 'listener', 'upstream', 'code', 'method', 'status', 'gatewayPid', 'generation']);
 
 const replaceSpan = (_value: string, span: { entity: string }): string => `[${span.entity}]`;
 
@@ -25,7 +26,8 @@ export function scrubString(s: string): string {
 /** The value with PII in its strings replaced; the same object when nothing changed (no copy). */
 export function scrubValue(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return scrubString(v);
-  if (v === null || typeof v !== 'object' || depth > MAX_DEPTH) return v;
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > MAX_DEPTH) return deepAsText(v);
   if (v instanceof Error) {
     // pino's err serializer would print message and stack as they are
     const message = scrubString(v.message);
@@ -35,7 +37,7 @@ export function scrubValue(v: unknown, depth = 0): unknown {
   }
   if (Buffer.isBuffer(v) || ArrayBuffer.isView(v)) return v;
   if (Array.isArray(v)) {
-    let out: unknown[] | null = null;
+    let out: unknown[] | null = v.length > MAX_ITEMS ? [...v.slice(0, MAX_ITEMS), `…${v.length - MAX_ITEMS} more cut`] : null;
     const n = Math.min(v.length, MAX_ITEMS);
     for (let i = 0; i < n; i++) {
       const s = scrubValue(v[i], depth + 1);
@@ -46,13 +48,28 @@ export function scrubValue(v: unknown, depth = 0): unknown {
   let out: Record<string, unknown> | null = null;
   let seen = 0;
   for (const k in v as Record<string, unknown>) {
-    if (++seen > MAX_ITEMS) break;
+    if (++seen > MAX_ITEMS) {
+      // the rest is dropped, not written unscanned
+      out ??= { ...(v as Record<string, unknown>) };
+      delete out[k];
+      out['…'] = 'more keys cut';
+      continue;
+    }
     if (depth === 0 && SAFE_KEYS.has(k)) continue;
     const before = (v as Record<string, unknown>)[k];
     const after = scrubValue(before, depth + 1);
     if (after !== before) (out ??= { ...(v as Record<string, unknown>) })[k] = after;
   }
   return out ?? v;
+}
+
+/** An object nested deeper than MAX_DEPTH: its JSON text, scanned (and cut) like any string. */
+function deepAsText(v: object): string {
+  try {
+    return scrubString(JSON.stringify(v) ?? String(v));
+  } catch {
+    return '[unserializable]';
+  }
 }
 
 /** pino `hooks.logMethod` arguments: the merging object and the message. */

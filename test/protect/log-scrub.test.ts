@@ -22,3 +22,15 @@ t.test('PII in log strings becomes the entity name; nothing else changes', async
   t.notMatch(e.err.message + e.err.stack, /4111 1111/, 'error message and stack');
   t.same(scrubLogArgs([{ a: 1 }, 'refused 536-22-8726']), [{ a: 1 }, 'refused [US_SSN]'], 'the message too');
 });
+
+t.test('nothing is written unscanned: deep objects, long arrays and wide objects', async (t) => {
+  const deep = { a: { b: { c: { card: '4111 1111 1111 1111' } } } };
+  t.notMatch(JSON.stringify(scrubValue(deep)), /4111 1111/, 'an object deeper than two levels becomes scanned JSON text');
+  const long = Array.from({ length: 100 }, (_, i) => (i === 99 ? '536-22-8726' : 'x'));
+  const l = scrubValue({ list: long }) as { list: string[] };
+  t.notMatch(JSON.stringify(l), /536-22-8726/, 'items past the limit are cut, not written');
+  t.match(l.list.at(-1), /more cut/);
+  const wide: Record<string, string> = {};
+  for (let i = 0; i < 100; i++) wide[`k${i}`] = i === 99 ? 'ada@example.com' : 'v';
+  t.notMatch(JSON.stringify(scrubValue(wide)), /ada@example/, 'keys past the limit are dropped');
+});
