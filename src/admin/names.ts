@@ -18,5 +18,5 @@ export const FAMILY = {
 
 /** Gateway answers (by ZTG_* code) that the dashboard counts as rate-limited, blocked or unauthenticated. */
 export const RATE_LIMITED_CODES = new Set([Errors.RATE_LIMITED.code, Errors.CONCURRENCY_LIMITED.code]);
-export const BLOCKED_CODES = new Set([Errors.THREAT_DETECTED.code, Errors.FORBIDDEN.code]);
+export const BLOCKED_CODES = new Set([Errors.THREAT_DETECTED.code, Errors.FORBIDDEN.code, Errors.BLOCKED.code]);
 export const IDENTITY_FAILURE_CODES = new Set([Errors.UNAUTHENTICATED.code]);
