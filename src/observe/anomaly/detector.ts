@@ -6,7 +6,7 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { ToSupervisor } from '../../server/messages.js';
 import { networkOf } from './network.js';
 import { RegionTable } from './regions.js';
-import type { Rule } from './rule.js';
+import type { Rule, Subjects } from './rule.js';
 import { Burst } from './rules/burst.js';
 import { ErrorRatio } from './rules/errors.js';
 import { Latency } from './rules/latency.js';
@@ -14,7 +14,7 @@ import { Novelty } from './rules/novelty.js';
 import { Spike } from './rules/spike.js';
 import { processSanctions, type Sanctions } from './sanctions.js';
 import { AlertSinks } from './sinks.js';
-import type { AlertsSection, RuleConfig } from './types.js';
+import type { AlertsSection, KeyBy, RuleConfig } from './types.js';
 
 export interface DetectorDeps {
   log: Logger;
@@ -47,8 +47,8 @@ interface Compiled {
   readonly rules: readonly Rule[];
   readonly webhooks: readonly WebhookSender[];
   readonly sinks: AlertSinks;
-  /** Spike, errors and latency per consumer or route never need the network: its string is skipped then. */
-  readonly needsNetwork: boolean;
+  /** Which subjects the rules use: the others are never made. */
+  readonly uses: Readonly<Record<KeyBy, boolean>>;
 }
 
 function compileRule(c: RuleConfig, section: AlertsSection, regions: RegionTable): Rule {
@@ -101,25 +101,35 @@ export function createAnomalyDetector(section: AlertsSection, deps: DetectorDeps
       rules: s.rules.map((c) => compileRule(c, s, regions)),
       webhooks,
       sinks: new AlertSinks({ log: deps.log, metrics: deps.metrics, webhooks, send, maxAlertsPerMinute: s.maxAlertsPerMinute }),
-      needsNetwork: s.rules.some((r) => !('per' in r) || r.per === 'network'),
+      uses: {
+        consumer: s.rules.some((r) => r.kind === 'new-network' || r.kind === 'new-region' || ('per' in r && r.per === 'consumer')),
+        route: s.rules.some((r) => 'per' in r && r.per === 'route'),
+        network: s.rules.some((r) => !('per' in r) || r.per === 'network'),
+      },
     };
   };
 
   let current = compile(section);
   let lastFailure = 0;
+  // Filled per record and handed to every rule (observe is synchronous: one object is enough).
+  const subjects: Subjects = { consumer: null, route: null, network: null, clientNetwork: '' };
 
   return {
     get webhooks() {
       return current.webhooks;
     },
     observe(record: RequestRecord): void {
-      const { rules, sinks, needsNetwork } = current;
+      const { rules, sinks, uses } = current;
       if (rules.length === 0) return;
       try {
         const t = now();
-        const network = needsNetwork ? networkOf(record.clientAddress) : '';
+        const network = uses.network ? networkOf(record.clientAddress) : '';
+        subjects.clientNetwork = network;
+        subjects.network = network === '' ? null : `network:${network}`;
+        subjects.consumer = uses.consumer && record.consumer !== null ? `consumer:${record.consumer}` : null;
+        subjects.route = uses.route && record.route !== '' ? `route:${record.route}` : null;
         for (const rule of rules) {
-          const finding = rule.observe(record, t, network);
+          const finding = rule.observe(record, t, subjects);
           if (finding === null) continue;
           const c = rule.config;
           const action = c.action && !finding.subject.startsWith('route:') ? c.action : null;

@@ -16,22 +16,30 @@ export interface Finding {
  */
 export interface Rule {
   readonly config: RuleConfig;
-  /** `network` is the record's client network (network.ts), '' when not an address or not needed. */
-  observe(record: RequestRecord, now: number, network: string): Finding | null;
+  /** `subjects` are the record's, made once for every rule (see Subjects). */
+  observe(record: RequestRecord, now: number, subjects: Subjects): Finding | null;
   /** Keys held now (for tests and stats). */
   readonly size: number;
 }
 
-/** The subject a record counts for, or null when it has none (no consumer, no route, no address). */
-export function subjectOf(per: KeyBy, record: RequestRecord, network: string): string | null {
-  switch (per) {
-    case 'consumer':
-      return record.consumer === null ? null : `consumer:${record.consumer}`;
-    case 'route':
-      return record.route === '' ? null : `route:${record.route}`;
-    case 'network':
-      return network === '' ? null : `network:${network}`;
-  }
+/**
+ * What a record counts for, made once per record for all the rules (one
+ * string each, not one per rule); null when it has none. Only the kinds some
+ * configured rule uses are filled in.
+ */
+export interface Subjects {
+  /** `consumer:alice` */
+  consumer: string | null;
+  /** `route:orders` */
+  route: string | null;
+  /** `network:203.0.113.0/24` */
+  network: string | null;
+  /** The bare client network (`203.0.113.0/24`), '' when the address is none. */
+  clientNetwork: string;
+}
+
+export function subjectOf(per: KeyBy, subjects: Subjects): string | null {
+  return subjects[per];
 }
 
 /** Rounded for people: 3 significant digits at most. */

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestRecord } from '../../request-record.js';
 import { Errors } from '../../../errors.js';
-import { round, windowsEnded, type Finding, type Rule } from '../rule.js';
+import { round, windowsEnded, type Finding, type Rule, type Subjects } from '../rule.js';
 import type { AlertsSection, BurstRule } from '../types.js';
 
 interface State {
@@ -45,9 +45,9 @@ export class Burst implements Rule {
     return this.table.size;
   }
 
-  observe(record: RequestRecord, now: number, network: string): Finding | null {
-    if (network === '' || !this.matches(record)) return null;
-    const subject = `network:${network}`;
+  observe(record: RequestRecord, now: number, subjects: Subjects): Finding | null {
+    const subject = subjects.network;
+    if (subject === null || !this.matches(record)) return null;
     const w = this.config.windowMs;
     let st = this.table.get(subject);
     if (st === undefined) {

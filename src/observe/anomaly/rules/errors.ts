@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestRecord } from '../../request-record.js';
 import { decayFor, Ewma } from '../ewma.js';
-import { round, subjectOf, windowsEnded, type Finding, type Rule } from '../rule.js';
+import { round, subjectOf, windowsEnded, type Finding, type Rule, type Subjects } from '../rule.js';
 import type { AlertsSection, ErrorsRule } from '../types.js';
 
 interface State {
@@ -40,9 +40,9 @@ export class ErrorRatio implements Rule {
     return this.table.size;
   }
 
-  observe(record: RequestRecord, now: number, network: string): Finding | null {
+  observe(record: RequestRecord, now: number, subjects: Subjects): Finding | null {
     if (record.status === 0) return null;
-    const subject = subjectOf(this.config.per, record, network);
+    const subject = subjectOf(this.config.per, subjects);
     if (subject === null) return null;
     const c = this.config;
     let st = this.table.get(subject);

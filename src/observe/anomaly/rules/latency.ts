@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestRecord } from '../../request-record.js';
 import { decayFor, Ewma } from '../ewma.js';
-import { round, subjectOf, windowsEnded, type Finding, type Rule } from '../rule.js';
+import { round, subjectOf, windowsEnded, type Finding, type Rule, type Subjects } from '../rule.js';
 import type { AlertsSection, LatencyRule } from '../types.js';
 
 /** Log-scale buckets: bucket i holds [0.1 ms × 1.2^i, 0.1 ms × 1.2^(i+1)); the last one everything above ~3.5 min. */
@@ -70,11 +70,11 @@ export class Latency implements Rule {
     return this.table.size;
   }
 
-  observe(record: RequestRecord, now: number, network: string): Finding | null {
+  observe(record: RequestRecord, now: number, subjects: Subjects): Finding | null {
     if (record.status === 0 || record.upstreamMs === null) return null;
     const ms = this.upstream ? record.upstreamMs : record.totalMs;
     if (!(ms >= 0)) return null; // NaN or negative: a broken measurement, not a latency
-    const subject = subjectOf(this.config.per, record, network);
+    const subject = subjectOf(this.config.per, subjects);
     if (subject === null) return null;
     const c = this.config;
     let st = this.table.get(subject);

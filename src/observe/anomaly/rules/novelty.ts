@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestRecord } from '../../request-record.js';
-import type { Finding, Rule } from '../rule.js';
+import type { Finding, Rule, Subjects } from '../rule.js';
 import type { RegionTable } from '../regions.js';
 import type { AlertsSection, NoveltyRule } from '../types.js';
 
@@ -43,9 +43,10 @@ export class Novelty implements Rule {
     return this.table.size;
   }
 
-  observe(record: RequestRecord, now: number, network: string): Finding | null {
-    if (record.consumer === null || network === '') return null;
-    const subject = `consumer:${record.consumer}`;
+  observe(record: RequestRecord, now: number, subjects: Subjects): Finding | null {
+    const subject = subjects.consumer;
+    const network = subjects.clientNetwork;
+    if (subject === null || network === '') return null;
     let st = this.table.get(subject);
     if (st === undefined) {
       st = { firstSeen: now, quietUntil: 0, seen: new Set() };

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestRecord } from '../../request-record.js';
 import { decayFor, Ewma } from '../ewma.js';
-import { round, subjectOf, windowsEnded, type Finding, type Rule } from '../rule.js';
+import { round, subjectOf, windowsEnded, type Finding, type Rule, type Subjects } from '../rule.js';
 import type { AlertsSection, SpikeRule } from '../types.js';
 
 interface State {
@@ -43,8 +43,8 @@ export class Spike implements Rule {
     return this.table.size;
   }
 
-  observe(record: RequestRecord, now: number, network: string): Finding | null {
-    const subject = subjectOf(this.config.per, record, network);
+  observe(_record: RequestRecord, now: number, subjects: Subjects): Finding | null {
+    const subject = subjectOf(this.config.per, subjects);
     if (subject === null) return null;
     let st = this.table.get(subject);
     if (st === undefined) {
