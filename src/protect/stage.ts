@@ -8,6 +8,7 @@ import type { Logger } from '../observe/log.js';
 import type { Counter } from '../observe/metrics.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import { workerPool } from '../workers/pool.js';
+import type { HeaderList } from '../pipeline/headers.js';
 import { ENTITIES, type JsonPiiSpan } from './detect.js';
 import { applyToJson, applyToText, hash, mask, type Action } from './mask.js';
 import { applyToForm } from './form.js';
@@ -183,7 +184,10 @@ class ProtectStage implements Stage {
     }
     const actions = this.requestActions;
     return this.protect(ctx, ctx.body, kind, actions, 'request', (out) => {
-      if (out !== null) ctx.body = out; // the exchange sends it with its new Content-Length
+      if (out !== null) {
+        ctx.body = out; // the exchange sends it with its new Content-Length
+        dropDigests(ctx.headers);
+      }
       return undefined;
     }, (reason) => ({ error: Errors.INSPECTION_FAILED, reason }));
   }
@@ -211,7 +215,10 @@ class ProtectStage implements Stage {
     }
     const actions = this.actionsFor(ctx.state.identity as Principal | undefined);
     return this.protect(ctx, body, kind, actions, 'response', (out) => {
-      if (out !== null) res.body = out;
+      if (out !== null) {
+        res.body = out;
+        dropDigests(res.headers);
+      }
     }, (reason) => this.block(ctx, res, RESPONSE_WITHHELD, reason));
   }
 
@@ -227,6 +234,7 @@ class ProtectStage implements Stage {
     }
     res.body = plain;
     res.headers.remove('content-encoding');
+    dropDigests(res.headers); // they describe the encoded bytes
     await this.scanResponse(ctx, res, plain);
     if (ctx.state[WITHHELD]) return;
     if (this.o.recompress && res.body && acceptsEncoding(ctx.state[CLIENT_ACCEPTS] as string | undefined, encoding)) {
@@ -350,6 +358,11 @@ class ProtectStage implements Stage {
     res.headers.set('content-type', 'application/problem+json');
     res.body = Buffer.from(JSON.stringify({ type: `urn:ztgate:error:${kind.code}`, title: kind.title, status: kind.status, code: kind.code, requestId: ctx.id }));
   }
+}
+
+/** Headers that describe the exact bytes of a body we rewrote: they would be wrong now. */
+function dropDigests(headers: HeaderList): void {
+  for (const name of ['etag', 'content-md5', 'digest', 'content-digest', 'repr-digest']) headers.remove(name);
 }
 
 function applySpans(text: string, result: ScanResult, act: Action): string {
