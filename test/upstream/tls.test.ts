@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { freePort, startGateway } from '../helpers/gateway.js';
 import { makeTestPki } from '../helpers/pki.js';
-import { assertProblem, send } from './helpers.js';
+import { assertProblem, send, until } from './helpers.js';
 
 const pki = makeTestPki(['svc.test']);
 const rogue = makeTestPki(['svc.test']); // same name, another CA
@@ -34,17 +34,24 @@ interface Service {
   server: Server;
   requests: number;
   handshakes: number;
+  /** Health check requests: path and the client certificate's CN. */
+  checks: { path: string; clientCn: string | null }[];
 }
 
 /** An HTTPS service that asks for (but does not require) a client certificate and says what it saw. */
 async function service(cert: { cert: string; key: string }, extra: Record<string, unknown> = {}): Promise<Service> {
-  const s: Service = { port: 0, server: null as unknown as Server, requests: 0, handshakes: 0 };
+  const s: Service = { port: 0, server: null as unknown as Server, requests: 0, handshakes: 0, checks: [] };
   s.server = createServer(
     { cert: readFileSync(cert.cert), key: readFileSync(cert.key), ca: readFileSync(pki.clientCa), requestCert: true, rejectUnauthorized: false, ...extra },
     (req, res) => {
-      s.requests++;
       const sock = req.socket as TLSSocket;
       const peer = sock.getPeerCertificate();
+      if (req.headers['user-agent'] === 'ztgate-health') {
+        s.checks.push({ path: req.url!, clientCn: peer?.subject?.CN ?? null });
+        res.writeHead(204).end();
+        return;
+      }
+      s.requests++;
       const out = JSON.stringify({ clientCn: peer?.subject?.CN ?? null, clientAuthorized: sock.authorized, sni: (sock as unknown as { servername?: string }).servername ?? null });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
       res.end(out);
@@ -65,7 +72,12 @@ const ca = { file: pki.caCert };
 const upstreams = [
   { name: 'sni', targets: target(main), tls: { ca, servername: 'svc.test' } },
   { name: 'ip', targets: target(main), tls: { ca } },
-  { name: 'mtls', targets: target(main), tls: { ca, servername: 'svc.test', cert: { file: pki.client.cert }, key: { file: pki.client.key } } },
+  {
+    name: 'mtls',
+    targets: target(main),
+    tls: { ca, servername: 'svc.test', cert: { file: pki.client.cert }, key: { file: pki.client.key } },
+    healthCheck: { path: '/healthz', intervalMs: 200, expectedStatuses: [204] },
+  },
   { name: 'wrongname', targets: target(main), tls: { ca, servername: 'other.test' } },
   { name: 'untrusted', targets: target(main), tls: { servername: 'svc.test' } },
   { name: 'tls13', targets: target(old12), tls: { ca, servername: 'svc.test', minVersion: 'TLSv1.3' } },
@@ -102,6 +114,8 @@ t.test('mTLS: the configured client certificate reaches the service and verifies
   const seen = JSON.parse(res.body);
   t.equal(seen.clientCn, 'client', 'client certificate presented');
   t.equal(seen.clientAuthorized, true, 'and it chains to the client CA the service trusts');
+  await until(() => main.checks.length > 0, 'a health check reaches the service');
+  t.same(main.checks[0], { path: '/healthz', clientCn: 'client' }, 'health checks go over the same mTLS');
 });
 
 t.test('wrong name, untrusted CA, TLS version below the minimum: 502 ZTG_UPSTREAM_TLS, no request sent', async (t) => {
