@@ -214,12 +214,24 @@ export function installCleanup() {
       stopAll().finally(() => process.exit(130));
     });
   }
+  let dying = false;
   const die = (err) => {
-    process.stderr.write(`[${tag}] unexpected error: ${err && err.stack ? err.stack : err}\n`);
+    if (dying) return; // one error while stopping must not start another stop (or a loop of them)
+    dying = true;
+    try { process.stderr.write(`[${tag}] unexpected error: ${err && err.stack ? err.stack : err}\n`); } catch { /* no reader */ }
     stopAll().finally(() => process.exit(1));
   };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
+  // The reader of our output went away (a parent killed, `| head`): stop
+  // everything and go, rather than fail every later write (EPIPE).
+  const gone = () => {
+    if (dying) return;
+    dying = true;
+    state.interrupted = true;
+    stopAll().finally(() => process.exit(1));
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', gone);
 }
 
 /** Poll GET `urlPath` until it answers 200, the process exits, or the time is up. */
