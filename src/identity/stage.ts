@@ -117,7 +117,7 @@ class IdentityStage implements Stage {
       return forbidden(`client address ${address} not allowed on this route`, false);
     }
     // A network blocked by an alert rule (anomaly detection) is answered before its credentials are looked at.
-    if (processSanctions.size > 0) {
+    if (processSanctions.active) {
       const block = processSanctions.blockedAddress(address);
       if (block) return blockedReply(block);
     }
@@ -165,7 +165,7 @@ class IdentityStage implements Stage {
     if (p.environment !== o.environment) {
       return invalid('invalid_token', `credential from environment "${p.environment}" on a "${o.environment}" route`);
     }
-    if (p.consumer && processSanctions.size > 0) {
+    if (p.consumer && processSanctions.active) {
       const block = processSanctions.blockedConsumer(p.consumer);
       if (block) return blockedReply(block);
     }

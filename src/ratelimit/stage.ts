@@ -257,7 +257,7 @@ export class RateLimitStage implements Stage {
     const set = this.setFor(ctx);
     const groups = set.groups;
     // An alert rule may have tightened this consumer or network: each request then costs `scale` times more.
-    const scale = processSanctions.size === 0 ? 1 : processSanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
+    const scale = !processSanctions.active ? 1 : processSanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
     let decision: Decision;
     let index = 0;
     let key: string;

@@ -10,7 +10,9 @@ t.test('sanctions: block and tighten expire, the strongest tighten wins, the tab
   const clock = { now: 1_000_000 };
   const s = new Sanctions(3, () => clock.now);
   t.equal(s.size, 0);
+  t.notOk(s.active, 'nothing imposed: the stages skip their checks');
   s.impose('consumer:alice', { type: 'block', durationMs: 60_000 }, 'spike');
+  t.ok(s.active);
   s.impose('network:203.0.113.0/24', { type: 'tighten', factor: 4, durationMs: 30_000 }, 'scan');
   t.same(s.blockedConsumer('alice'), { subject: 'consumer:alice', rule: 'spike', until: 1_060_000 });
   t.equal(s.blockedConsumer('bob'), null);
@@ -25,6 +27,13 @@ t.test('sanctions: block and tighten expire, the strongest tighten wins, the tab
   clock.now += 31_000;
   t.equal(s.tightenFactor(null, '203.0.113.9'), 1);
   t.equal(s.size, 0, 'expired entries are dropped when read');
+  s.impose('network:192.0.2.0/24', { type: 'block', durationMs: 1000 }, 'scan');
+  s.impose('consumer:zed', { type: 'tighten', factor: 2, durationMs: 2000 }, 'spike');
+  clock.now += 1500;
+  t.ok(s.active, 'one still in force');
+  clock.now += 500;
+  t.notOk(s.active, 'all ended: inactive again, without anyone reading them');
+  t.equal(s.size, 0, 'and the table is emptied');
   for (const c of ['a', 'b', 'c', 'd']) s.impose(`consumer:${c}`, { type: 'block', durationMs: 1000 }, 'r');
   t.equal(s.size, 3, 'bounded');
   t.equal(s.blockedConsumer('a'), null, 'the oldest gave way');

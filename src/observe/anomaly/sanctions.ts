@@ -32,9 +32,23 @@ export class Sanctions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Entries held, expired or not: 0 means the stages' checks cost one comparison. */
+  /** The latest end of any sanction held: past it, every entry has expired. */
+  private latestUntil = 0;
+
+  /** Entries held, expired or not. */
   get size(): number {
     return this.table.size;
+  }
+
+  /**
+   * Whether any sanction may be in force: false (one comparison) when none
+   * was ever imposed or all have ended, so the stages' checks cost nothing then.
+   */
+  get active(): boolean {
+    if (this.table.size === 0) return false;
+    if (this.now() < this.latestUntil) return true;
+    this.table.clear();
+    return false;
   }
 
   impose(subject: string, action: ActionConfig, rule: string): void {
@@ -48,6 +62,7 @@ export class Sanctions {
     }
     e.rule = rule;
     const until = now + action.durationMs;
+    if (until > this.latestUntil) this.latestUntil = until;
     if (action.type === 'block') e.blockUntil = Math.max(e.blockUntil, until);
     else {
       e.factor = e.tightenUntil > now ? Math.max(e.factor, action.factor) : action.factor;
