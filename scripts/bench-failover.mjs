@@ -7,6 +7,7 @@
 //   BENCH_DURATION     seconds of load                      (default 10; the kill is at half)
 //   BENCH_CONNECTIONS  concurrent client connections        (default 32)
 //   BENCH_BALANCER     round-robin | least-outstanding      (default round-robin)
+//   BENCH_WARMUP       seconds of unrecorded load first     (default 3)
 //
 // Reports the requests that failed (non-2xx or socket errors) and the throughput
 // before and after the kill (the second around the kill is left out of both).
@@ -24,6 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.BENCH_DURATION || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
 const BALANCER = process.env.BENCH_BALANCER || 'round-robin';
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 
 async function freePort() {
   const s = net.createServer().listen(0, '127.0.0.1');
@@ -65,6 +67,8 @@ const gw = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), '--config', 
 let log = '';
 gw.stdout.on('data', (c) => (log += c));
 for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${gwPort}/ready`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+
+if (WARMUP > 0) await autocannon({ url: `http://127.0.0.1:${gwPort}/x`, connections: CONNECTIONS, duration: WARMUP });
 
 // Per-second buckets of successes and failures, by the time each response arrived.
 const started = Date.now();
