@@ -242,6 +242,11 @@ t.test('reconfigure: the same section keeps baselines; a changed one starts over
   h.detector.reconfigure(alertsSection({ rules: [{ name: 'scan2', kind: 'not-found', threshold: 3 }] }));
   t.same(h.detector.sizes(), { scan2: 0 }, 'changed: rebuilt');
   t.ok(h.lines.some((l) => l.msg === 'anomaly rules reloaded; baselines start over'));
+  const broken = alertsSection({ rules: [{ name: 'scan3', kind: 'not-found' }] });
+  broken.webhooks = [{ url: 'http://127.0.0.1:1/', secret: { env: 'ZTG_TEST_NEVER_SET' }, attempts: 1, backoffMs: 1, timeoutMs: 1, maxQueued: 1 }];
+  t.doesNotThrow(() => h.detector.reconfigure(broken), 'a section that cannot be built does not throw into the reload');
+  t.same(h.detector.sizes(), { scan2: 0 }, 'the previous rules keep running');
+  t.ok(h.lines.some((l) => l.level === 50 && l.msg === 'anomaly rules not reloaded; the previous ones keep running'));
 });
 
 t.test('config: strict per kind, cross-checked, defaults filled', async (t) => {

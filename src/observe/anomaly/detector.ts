@@ -32,6 +32,7 @@ export interface AnomalyDetector extends RequestObserver {
    * A reloaded config: when the `alerts` section changed, its rules and
    * webhooks are rebuilt (baselines start over, with their warm-up); when it
    * did not, nothing happens. Sanctions in force stay until they expire.
+   * Never throws: a section that cannot be built is logged and the old rules stay.
    */
   reconfigure(section: AlertsSection): void;
   /** Stops the webhooks (queued alerts are dropped); baselines go with the object. */
@@ -147,7 +148,14 @@ export function createAnomalyDetector(section: AlertsSection, deps: DetectorDeps
     },
     reconfigure(next: AlertsSection): void {
       if (JSON.stringify(next) === current.key) return;
-      const fresh = compile(next);
+      let fresh: Compiled;
+      try {
+        fresh = compile(next);
+      } catch (err) {
+        // (A webhook secret that vanished since load.) The rest of the reload stands; these rules stay.
+        deps.log.error({ err }, 'anomaly rules not reloaded; the previous ones keep running');
+        return;
+      }
       for (const w of current.webhooks) w.close();
       current = fresh;
       deps.log.info({ rules: fresh.rules.length, webhooks: fresh.webhooks.length }, 'anomaly rules reloaded; baselines start over');
