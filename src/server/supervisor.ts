@@ -116,7 +116,8 @@ export class Supervisor {
       backend: {
         readiness: () => this.readiness(),
         metrics: async () => renderPrometheus(this.withSupervisorFamilies(await this.freshMerged())),
-        stats: async () => this.stats(await this.freshMerged()),
+        // /stats reads the same three histogram families as the live view.
+        stats: async () => this.stats(await this.freshMerged(LIVE_HISTOGRAMS)),
         config: () => redactConfig(this.config),
         reload: () => this.reload('admin API'),
         hello: () => ({ windows: this.live.windows(), alerts: this.alerts.list(), processes: this.processState(), upstreams: upstreamSummary(this.merger.merged(LIVE_HISTOGRAMS), this.config) }),
@@ -155,9 +156,9 @@ export class Supervisor {
     return promise;
   }
 
-  private async freshMerged(): Promise<MergedMetrics> {
+  private async freshMerged(histograms?: ReadonlySet<string>): Promise<MergedMetrics> {
     await this.collect();
-    return this.merger.merged();
+    return this.merger.merged(histograms);
   }
 
   /** Every second while dashboards watch (else every IDLE_COLLECT_MS): fresh snapshots, a new live window, pushed to them. */
