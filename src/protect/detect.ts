@@ -174,14 +174,27 @@ export function walkJson(text: string, visit: (v: JsonValue) => void, limits: Js
     throw new JsonScanError(`${msg} at ${i}`, 'syntax');
   };
   const ws = (): void => {
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+    let j = i;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 32 || c === 9 || c === 10 || c === 13) j++;
       else break;
     }
+    i = j;
   };
   const readString = (): { value: string; map: number[] | null; start: number; end: number } => {
     const start = i;
+    // Fast path, most strings: no escape before the closing quote. A local index, since
+    // `i` lives in the closures' shared context and is slow to read and write per char.
+    let j = i + 1;
+    for (; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 34 || c === 92 || c < 32) break;
+    }
+    if (j < n && text.charCodeAt(j) === 34) {
+      i = j + 1;
+      return { value: text.slice(start + 1, j), map: null, start, end: i };
+    }
     i++; // opening quote
     const cs = i;
     let map: number[] | null = null;
