@@ -115,7 +115,7 @@ export class CompiledConfig {
       this.exporter = null;
     }
     const upstreams = new Map<string, Upstream>();
-    for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u));
+    for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u, services));
     this.upstreams = upstreams;
     const strict: NormalizeOptions = { allowSemicolon: false, allowEncodedSlash: false };
     const loosest: NormalizeOptions = {

@@ -90,8 +90,7 @@ export class Upstream {
     this.pools = this.targets.map((t) => t.pool);
     this.maxAttempts = 1 + config.retries.attempts;
     this.budget = new RetryBudget(config.retries);
-    // At least one target may always be ejected: an upstream of one target fails fast too.
-    this.maxEjected = Math.max(1, Math.floor((this.targets.length * config.outlierDetection.maxEjectedPercent) / 100));
+    this.maxEjected = Math.floor((this.targets.length * config.outlierDetection.maxEjectedPercent) / 100);
     const b = config.balancer;
     this.balancer =
       b.algorithm === 'least-outstanding'
@@ -145,7 +144,7 @@ export class Upstream {
     const connectFailed = 'error' in outcome && outcome.unsent;
     // A reset or timeout is neither a 5xx nor a connect failure: it only counts for the circuit.
     if ('error' in outcome && !connectFailed) return;
-    if (target.outlier.onResult(status, connectFailed) && !target.outlier.ejected) this.eject(target, t, connectFailed ? 'consecutive connect failures' : 'consecutive 5xx');
+    if (target.outlier.onResult(status, connectFailed) && !target.outlier.ejected) this.eject(target, t, connectFailed);
   }
 
   /** Whether this request may be tried again: attempts left and the upstream's retry budget allows it. */
@@ -171,10 +170,15 @@ export class Upstream {
     for (const t of this.targets) t.pool.retire();
   }
 
-  private eject(target: UpstreamTarget, t: number, why: string): void {
+  private eject(target: UpstreamTarget, t: number, connectFailed: boolean): void {
+    const why = connectFailed ? 'consecutive connect failures' : 'consecutive 5xx';
     let ejected = 0;
     for (const x of this.targets) if (x.outlier.isEjected(t)) ejected++;
-    if (ejected >= this.maxEjected) {
+    // The share is rounded down, but one target unreachable may always go (an upstream of one fails
+    // fast); a target that answers, even 5xx, stays when the share says so: its own answer tells
+    // the client more than the gateway's 503 would.
+    const cap = connectFailed ? Math.max(1, this.maxEjected) : this.maxEjected;
+    if (ejected >= cap) {
       this.log?.warn({ upstream: this.name, target: target.url, why, ejected, maxEjected: this.maxEjected }, 'upstream target not ejected: ejection cap reached');
       return;
     }
