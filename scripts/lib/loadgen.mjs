@@ -67,7 +67,7 @@ export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
       const args = [
         '-t', String(Math.min(threads, connections)),
         '-c', String(connections),
-        '-d', `${durationS}s`,
+        '-d', `${Math.max(1, Math.round(durationS))}s`, // wrk reads whole seconds
         '--timeout', '5s',
         '-s', scripts.get(key),
         `${baseUrl}${request.path || '/'}`,

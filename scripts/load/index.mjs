@@ -55,11 +55,18 @@ async function main() {
   if (baseUrl) {
     fx = { repeatedToken: opts.token, tokensFile: opts.tokensFile };
   } else {
-    const [upPort, gwPort] = await freePorts(2);
+    const [upPort, gwPort, gossipPort] = await freePorts(3);
     if (scenario.needsDistinct) log(`signing ${opts.distinct} distinct ES256 tokens (--distinct)...`);
     fx = identityFixtures(tmpDir, scenario.needsDistinct ? opts.distinct : 0);
     await startUpstream(upPort);
-    const r = await startZtgate({ tmpDir, port: gwPort, config: ztgateConfig({ port: gwPort, upstreamPort: upPort, fx }), processes: opts.processes });
+    const r = await startZtgate({
+      tmpDir,
+      port: gwPort,
+      config: ztgateConfig({ port: gwPort, upstreamPort: upPort, fx }),
+      processes: opts.processes,
+      // Its own gossip ports (base + process index), so that another gateway on the machine is not joined.
+      env: { ZTGATE_GOSSIP_PORT: String(gossipPort) },
+    });
     if (!r.ok) fail(r.reason);
     gateway = r.child;
     baseUrl = `http://127.0.0.1:${gwPort}`;
