@@ -36,6 +36,8 @@ export const Errors = Object.freeze({
   UPSTREAM_UNAVAILABLE: kind('ZTG_UPSTREAM_UNAVAILABLE', 503, 'No upstream target can take the request'),
   UPSTREAM_TLS: kind('ZTG_UPSTREAM_TLS', 502, 'Upstream TLS handshake failed'),
   NO_HEALTHY_UPSTREAM: kind('ZTG_NO_HEALTHY_UPSTREAM', 503, 'Every target of the upstream is down'),
+  RESPONSE_WITHHELD: kind('ZTG_RESPONSE_WITHHELD', 502, 'Response withheld: it could not be scanned'),
+  DECOMPRESSION_LIMIT: kind('ZTG_DECOMPRESSION_LIMIT', 502, 'Response withheld: it expands beyond the scanning limit'),
   SHUTTING_DOWN: kind('ZTG_SHUTTING_DOWN', 503, 'Gateway is shutting down'),
   UPLOAD_BACKLOG: kind('ZTG_UPLOAD_BACKLOG', 503, 'Upstream cannot take the upload this fast'),
   CONCURRENCY_LIMITED: kind('ZTG_CONCURRENCY_LIMITED', 503, 'Too many requests in flight'),

@@ -63,10 +63,6 @@ interface ProtectOptions {
  */
 const INLINE_MAX_BYTES = 16 * 1024;
 
-// Not in the shared catalogue (src/errors.ts) yet: the answers this stage gives instead of an unscanned body.
-const RESPONSE_WITHHELD: GatewayErrorKind = Object.freeze({ code: 'ZTG_RESPONSE_WITHHELD', status: 502, title: 'Response withheld: it could not be scanned' });
-const DECOMPRESSION_LIMIT: GatewayErrorKind = Object.freeze({ code: 'ZTG_DECOMPRESSION_LIMIT', status: 502, title: 'Response withheld: it expands beyond the scanning limit' });
-
 const WITHHELD = 'protect.withheld';
 const CLIENT_ACCEPTS = 'protect.acceptEncoding';
 
@@ -199,7 +195,7 @@ class ProtectStage implements Stage {
     if (encoding !== 'identity') {
       if (this.o.compressed === 'decompress' && DECODABLE.includes(encoding)) return this.decompressed(ctx, res, body, encoding);
       // Never pass on what could not be scanned.
-      this.block(ctx, res, RESPONSE_WITHHELD, `upstream sent content-encoding ${encoding}, which this route does not decode`);
+      this.block(ctx, res, Errors.RESPONSE_WITHHELD, `upstream sent content-encoding ${encoding}, which this route does not decode`);
       return;
     }
     return this.scanResponse(ctx, res, body);
@@ -209,7 +205,7 @@ class ProtectStage implements Stage {
     const kind = this.kindOf(res.headers.get('content-type'));
     if (kind === null) return; // binary
     if (body.length > this.o.maxScanBytes) {
-      if (this.o.oversize === 'refuse') this.block(ctx, res, RESPONSE_WITHHELD, `response of ${body.length} bytes over the scan limit`);
+      if (this.o.oversize === 'refuse') this.block(ctx, res, Errors.RESPONSE_WITHHELD, `response of ${body.length} bytes over the scan limit`);
       else this.alertUnscanned(ctx, 'response', body.length);
       return;
     }
@@ -219,7 +215,7 @@ class ProtectStage implements Stage {
         res.body = out;
         dropDigests(res.headers);
       }
-    }, (reason) => this.block(ctx, res, RESPONSE_WITHHELD, reason));
+    }, (reason) => this.block(ctx, res, Errors.RESPONSE_WITHHELD, reason));
   }
 
   /** gzip/deflate/br answer: decoded (async, capped at the scan limit), scanned, sent plain or encoded again. */
@@ -228,8 +224,8 @@ class ProtectStage implements Stage {
     try {
       plain = await decodeBody(body, encoding, this.o.maxScanBytes);
     } catch (err) {
-      if (err instanceof DecompressLimitError) this.block(ctx, res, DECOMPRESSION_LIMIT, `${encoding} response expands beyond ${this.o.maxScanBytes} bytes`);
-      else this.block(ctx, res, RESPONSE_WITHHELD, `${encoding} response does not decode: ${(err as Error).message}`);
+      if (err instanceof DecompressLimitError) this.block(ctx, res, Errors.DECOMPRESSION_LIMIT, `${encoding} response expands beyond ${this.o.maxScanBytes} bytes`);
+      else this.block(ctx, res, Errors.RESPONSE_WITHHELD, `${encoding} response does not decode: ${(err as Error).message}`);
       return;
     }
     res.body = plain;
