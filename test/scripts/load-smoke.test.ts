@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, basicConfig, freePort, startGateway } from '../helpers/gateway.js';
@@ -120,7 +120,9 @@ t.test('against a running gateway (--url)', async (t) => {
 });
 
 t.test('bare scenario, maximum throughput, on a gateway the script starts: JSON result on stdout and in --out', async (t) => {
-  const out = join(mkdtempSync(join(tmpdir(), 'ztgate-load-test-')), 'bare.json');
+  const dir = mkdtempSync(join(tmpdir(), 'ztgate-load-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'bare.json');
   const r = await runLoad(['bare', '--duration', '1', '--warmup', '0', '--connections', '4', '--tool', 'autocannon', '--json', '--out', out]);
   t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(-500)})`);
   const result = JSON.parse(r.stdout) as LoadResult;
