@@ -1,21 +1,37 @@
-import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
 import { loadUws } from './uws.js';
-import { createHandler, type HandlerHost } from './handler.js';
-import { CompiledConfig, listenerInfo, type ProcessServices } from './compiled.js';
+import { createHandler, createIntake, type HandlerHost } from './handler.js';
+import { CompiledConfig, listenerInfo, type ListenerInfo, type ProcessServices } from './compiled.js';
 import type { GatewayConfig, ListenerConfig } from '../config/types.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { Logger } from '../observe/log.js';
+import type { Gauge } from '../observe/metrics.js';
 import type { Exchange } from '../proxy/exchange.js';
+import { admitUpgrade, type UpgradeHost } from '../proxy/websocket.js';
+import type { SessionRef, WebSocketSession } from '../proxy/websocket-session.js';
+import { WEBSOCKET_DEFAULTS } from '../proxy/websocket-schema.js';
+
+/** Bytes uWS may buffer for one WebSocket before it drops sends; far above the sessions' own bound, which applies first. */
+const UWS_MAX_BACKPRESSURE = 1024 * 1024 * 1024;
 
 /**
  * One gateway process: every configured listener (the kernel spreads
  * connections over processes through SO_REUSEPORT), one current config
  * generation, and the set of requests in flight for draining.
  */
-export class Gateway implements HandlerHost {
+export class Gateway implements HandlerHost, UpgradeHost {
   draining = false;
   private config!: CompiledConfig;
   private readonly inFlight = new Set<Exchange>();
+  /** Open proxied WebSockets (upgraded clients), for the gauge and for draining. */
+  private readonly sessions = new Set<WebSocketSession>();
+  private readonly sessionsGauge: Gauge;
+  /**
+   * uWS's per-listener message ceiling (maxPayloadLength), fixed when the
+   * listeners open: the largest maxMessageBytes of the WebSocket routes then.
+   * Routes enforce their own, smaller limits on top.
+   */
+  private readonly wsCeiling: number;
   private readonly sockets: us_listen_socket[] = [];
   private drained: (() => void) | null = null;
   private readonly listenerKey: string;
@@ -26,6 +42,8 @@ export class Gateway implements HandlerHost {
     private readonly initial: GatewayConfig,
   ) {
     this.listenerKey = JSON.stringify(initial.listeners);
+    this.wsCeiling = webSocketCeiling(initial);
+    this.sessionsGauge = services.metrics.gauge('ztgate_websockets_open', 'Proxied WebSocket sessions open in this process.');
   }
 
   /** Compiles the first config (loading identity keys) before anything listens. */
@@ -50,6 +68,23 @@ export class Gateway implements HandlerHost {
     return this.inFlight.size;
   }
 
+  sessionStarted(session: WebSocketSession): void {
+    this.sessions.add(session);
+    this.sessionsGauge.set([], this.sessions.size);
+    // Upgraded while draining: close it at once, politely.
+    if (this.draining) session.shutdown();
+  }
+
+  sessionEnded(session: WebSocketSession): void {
+    this.sessions.delete(session);
+    this.sessionsGauge.set([], this.sessions.size);
+  }
+
+  /** Proxied WebSockets open in this process. */
+  get webSocketCount(): number {
+    return this.sessions.size;
+  }
+
   async listen(): Promise<{ name: string; url: string }[]> {
     const uws = loadUws();
     const bound: { name: string; url: string }[] = [];
@@ -65,8 +100,12 @@ export class Gateway implements HandlerHost {
   }
 
   private createApp(uws: ReturnType<typeof loadUws>, l: ListenerConfig): TemplatedApp {
-    const handler = createHandler(this, listenerInfo(l));
-    if (!l.tls) return uws.App().any('/*', handler);
+    const info = listenerInfo(l);
+    const handler = createHandler(this, info);
+    // uWS hands WebSocket handshakes (GET with Upgrade and a key) to ws(), and yields every
+    // other request on the same path to any() (test/proxy/websocket.test.ts pins this).
+    const behavior = this.webSocketBehavior(uws, info);
+    if (!l.tls) return uws.App().ws('/*', behavior).any('/*', handler);
     const [first, ...others] = l.tls.certificates;
     const options = (c: typeof first) => ({
       cert_file_name: c.cert,
@@ -77,15 +116,41 @@ export class Gateway implements HandlerHost {
       ssl_ciphers: 'ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!DSS',
     });
     // Register the default handler first: domain() below switches where routes go.
-    const app = uws.SSLApp(options(first)).any('/*', handler);
+    const app = uws.SSLApp(options(first)).ws('/*', behavior).any('/*', handler);
     // Further certificates are chosen by SNI; the first is the default.
     for (const c of others) {
       for (const name of c.serverNames ?? []) {
         app.addServerName(name, options(c));
-        app.domain(name).any('/*', handler);
+        app.domain(name).ws('/*', behavior).any('/*', handler);
       }
     }
     return app;
+  }
+
+  /**
+   * The WebSocket side of a listener: handshakes go through the same intake as
+   * any request, then admitUpgrade (stages, upstream handshake, upgrade); each
+   * session is the uWS socket's user data. uWS's own idle timeout and pings are
+   * off (sessions keep their route's idle timer) and so is compression (a
+   * message's size is what the limits see).
+   */
+  private webSocketBehavior(uws: ReturnType<typeof loadUws>, info: ListenerInfo): WebSocketBehavior<SessionRef> {
+    const upgrade = createIntake<us_socket_context_t>(this, info, (res, ctx, framing, config, context) =>
+      admitUpgrade(res, ctx, framing !== 0, context, this, config.trustedProxies),
+    );
+    return {
+      maxPayloadLength: this.wsCeiling,
+      idleTimeout: 0,
+      sendPingsAutomatically: false,
+      maxBackpressure: UWS_MAX_BACKPRESSURE,
+      closeOnBackpressureLimit: false,
+      compression: uws.DISABLED,
+      upgrade: upgrade as (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => void,
+      open: (ws) => ws.getUserData().session.attach(ws),
+      message: (ws, message, isBinary) => ws.getUserData().session.onClientMessage(message, isBinary),
+      drain: (ws) => ws.getUserData().session.onClientDrain(),
+      close: (ws, code, reason) => ws.getUserData().session.onClientClose(code, reason),
+    };
   }
 
   /**
@@ -98,12 +163,17 @@ export class Gateway implements HandlerHost {
     const next = await CompiledConfig.create(config, this.services, previous);
     this.config = next;
     previous.retire(next);
+    const ceiling = webSocketCeiling(config);
+    if (ceiling > this.wsCeiling) {
+      this.log.warn({ wanted: ceiling, applied: this.wsCeiling }, 'websocket maxMessageBytes above the listeners\' limit: takes effect at restart');
+    }
     return { listenersChanged: JSON.stringify(config.listeners) !== this.listenerKey };
   }
 
   /** SIGTERM: stop accepting, let requests in flight finish until the deadline. */
   async drain(deadlineMs: number): Promise<number> {
     this.draining = true;
+    for (const s of [...this.sessions]) s.shutdown();
     const uws = loadUws();
     for (const s of this.sockets.splice(0)) uws.us_listen_socket_close(s);
     if (this.inFlight.size > 0) {
@@ -120,4 +190,11 @@ export class Gateway implements HandlerHost {
     this.config.retire(null);
     return left;
   }
+}
+
+/** The largest message any WebSocket route of `config` allows (uWS's ceiling for the listeners). */
+function webSocketCeiling(config: GatewayConfig): number {
+  let max = WEBSOCKET_DEFAULTS.maxMessageBytes;
+  for (const r of config.routes) if (r.websocket?.enabled && r.websocket.maxMessageBytes > max) max = r.websocket.maxMessageBytes;
+  return max;
 }

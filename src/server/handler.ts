@@ -3,7 +3,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { Errors, GatewayError, type GatewayErrorKind } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { HeaderList } from '../pipeline/headers.js';
-import type { RequestContext, StageResult } from '../pipeline/stage.js';
+import type { RequestContext, StageReply, StageResult } from '../pipeline/stage.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { clientAddressOf } from '../proxy/forward-headers.js';
 import { Exchange, type ExchangeHost } from '../proxy/exchange.js';
@@ -31,14 +31,37 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]{1,32}$/;
 
 /**
- * The uWS route handler for one listener. Everything is read from the uWS
- * request before anything asynchronous happens (uWS frees it on return), the
- * abort handler is attached at once, and onData is registered synchronously.
+ * What the intake hands on: a request copied out of uWS, its framing checked,
+ * its path normalized and its route found. `admit` runs synchronously inside
+ * the uWS handler, so it must attach onAborted (and onData) before returning.
+ */
+export type Admit<C> = (res: HttpResponse, ctx: RequestContext, framing: BodyFraming, config: CompiledConfig, context: C) => void;
+
+/**
+ * The uWS route handler for one listener: an HTTP request goes on as an
+ * Exchange. Everything is read from the uWS request before anything
+ * asynchronous happens (uWS frees it on return), the abort handler is
+ * attached at once, and onData is registered synchronously.
  */
 export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: HttpResponse, req: HttpRequest) => void {
   // One per listener, not per request.
   const exchangeHost: ExchangeHost = { log: host.log, done: (e) => host.untrack(e) };
-  return (res, req) => {
+  return createIntake<undefined>(host, listener, (res, ctx, framing, config) => {
+    const exchange = new Exchange(res, ctx, exchangeHost, config.trustedProxies, framing);
+    host.track(exchange);
+    res.onAborted(() => exchange.onAborted());
+    if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
+    runRequestStages(exchange, ctx.route, host.log);
+  });
+}
+
+/**
+ * The intake every request goes through, HTTP or WebSocket handshake (uWS
+ * passes the handshake's socket context as `context`): copy, framing, path,
+ * route. Refusals are answered here; what passes goes to `admit`.
+ */
+export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit: Admit<C>): (res: HttpResponse, req: HttpRequest, context?: C) => void {
+  return (res, req, context) => {
     const startedAt = performance.now();
     const method = req.getCaseSensitiveMethod();
     const url = req.getUrl();
@@ -53,7 +76,6 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     let requestId: string | undefined;
     let traceparent: string | undefined;
     req.forEach((name, value) => {
-      raw.push(name, value);
       switch (name) {
         case 'content-length':
           contentLengths++;
@@ -72,10 +94,15 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
         case 'x-request-id':
           requestId = value;
           break;
+        case 'expect':
+          // uWS has already answered 100-continue (before this handler runs): the expectation
+          // belongs to this hop, and an upstream told of it would answer a 100 of its own.
+          return;
         case 'traceparent':
           traceparent = traceparent === undefined ? value : ''; // two of them: invalid, restart the trace
           break;
       }
+      raw.push(name, value);
     });
     const peer = textDecoder.decode(res.getRemoteAddressAsText());
     const id = requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : randomUUID();
@@ -163,11 +190,7 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
       span,
       stageMs: {},
     };
-    const exchange = new Exchange(res, ctx, exchangeHost, config.trustedProxies, framing);
-    host.track(exchange);
-    res.onAborted(() => exchange.onAborted());
-    if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
-    runRequestStages(exchange, route, host.log);
+    admit(res, ctx, framing, config, context as C);
   };
 }
 
@@ -207,8 +230,18 @@ function peerCertificateOf(res: HttpResponse): string | null {
   return pem.includes('-----BEGIN CERTIFICATE-----') ? pem : null;
 }
 
+/** What the request stages run for: an HTTP exchange or a WebSocket handshake. */
+export interface StagedRequest {
+  readonly ctx: RequestContext;
+  readonly aborted: boolean;
+  collectBody(): Promise<Buffer>;
+  reply(reply: StageReply): void;
+  forward(): void;
+  fail(error: GatewayError, closeClient: boolean): void;
+}
+
 /** Runs the route's request stages in order; synchronous stages cost no promise. */
-function runRequestStages(exchange: Exchange, route: CompiledRoute, log: Logger): void {
+export function runRequestStages(exchange: StagedRequest, route: CompiledRoute, log: Logger): void {
   const stages = route.requestStages;
   if (stages.length === 0 && !route.needsRequestBody) {
     exchange.forward();
