@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { FamilySnapshot, MetricsSnapshot } from './metrics.js';
+import { addHistogramData, newHistogram, type FamilySnapshot, type HistogramData, type MetricsSnapshot } from './metrics.js';
 
 /**
  * The supervisor's view of every gateway process's metrics, merged exactly:
@@ -30,9 +30,9 @@ export interface MergedMetrics {
   readonly histograms: Map<string, MergedFamily<hdr.Histogram>>;
 }
 
-/** Accumulators use 64-bit buckets: merged counts of a long run may pass 2^32. */
+/** Accumulators have the gateway processes' layout (64-bit buckets: merged counts of a long run pass 2^32). */
 export function newAccumulator(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 64, lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 2, autoResize: false });
+  return newHistogram();
 }
 
 export function emptyMerged(): MergedMetrics {
@@ -42,8 +42,8 @@ export function emptyMerged(): MergedMetrics {
 interface LiveProcess {
   slot: number;
   snapshot: MetricsSnapshot;
-  /** Decoded histograms of `snapshot`, by family and series; reused while the encoding is unchanged. */
-  decoded: Map<string, { encoded: string; histogram: hdr.Histogram }>;
+  /** Decoded histograms of `snapshot`, by family and series; reused while their total is unchanged. */
+  decoded: Map<string, { total: number; histogram: hdr.Histogram }>;
 }
 
 export class MetricsMerger {
@@ -53,12 +53,19 @@ export class MetricsMerger {
   /** Stores the latest cumulative snapshot of process `id` (a cluster worker id) in `slot`. */
   update(id: number, slot: number, snapshot: MetricsSnapshot): void {
     const previous = this.live.get(id)?.decoded;
-    const decoded = new Map<string, { encoded: string; histogram: hdr.Histogram }>();
+    const decoded = new Map<string, { total: number; histogram: hdr.Histogram }>();
     for (const [name, family] of Object.entries(snapshot.histograms)) {
-      for (const [labels, encoded] of family.series) {
+      for (const [labels, data] of family.series) {
+        if (!isHistogramData(data)) continue;
         const key = name + SEP + labels.join(SEP);
         const known = previous?.get(key);
-        decoded.set(key, known && known.encoded === encoded ? known : { encoded, histogram: hdr.decodeFromCompressedBase64(encoded) });
+        if (known && known.total === data.total) {
+          decoded.set(key, known);
+          continue;
+        }
+        const histogram = newHistogram();
+        addHistogramData(histogram, data);
+        decoded.set(key, { total: data.total, histogram });
       }
     }
     this.live.set(id, { slot, snapshot, decoded });
@@ -140,6 +147,11 @@ function seriesOf<V>(fam: MergedFamily<V>, labels: readonly string[], make: () =
   let s = fam.series.get(key);
   if (s === undefined) fam.series.set(key, (s = { labels: [...labels], value: make() }));
   return s;
+}
+
+function isHistogramData(x: unknown): x is HistogramData {
+  const d = x as HistogramData;
+  return typeof d === 'object' && d !== null && d.counts instanceof Float64Array && Number.isInteger(d.first) && d.first >= 0 && d.first + d.counts.length <= 4096;
 }
 
 /** Checks the shape of a snapshot that came over IPC before it is trusted. */

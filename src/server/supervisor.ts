@@ -94,6 +94,8 @@ export class Supervisor {
       // uWS answers 431 above this head size; 16 KiB leaves room for large tokens.
       // (Read by uWS at load time in each process.)
       silent: false,
+      // V8 serialization: metrics snapshots carry typed arrays, which JSON would spell out number by number.
+      serialization: 'advanced',
     });
     process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= '16384';
     for (let i = 0; i < tuning.processes; i++) this.fork(i);
