@@ -2,6 +2,7 @@ import type { WebSocket as ClientSocket } from 'uWebSockets.js';
 import type { WebSocket as UpstreamSocket, RawData } from 'ws';
 import type { Logger } from '../observe/log.js';
 import type { RequestContext } from '../pipeline/stage.js';
+import type { RequestRecord } from '../observe/request-record.js';
 import type { WebSocketRouteConfig } from './websocket-schema.js';
 
 /** What a session needs of its process. */
@@ -237,7 +238,51 @@ export class WebSocketSession {
     else log.warn(line, 'websocket closed');
     this.host.sessionEnded(this);
     runDoneStages(this.ctx, 101, log);
+    recordWebSocket(this.ctx, 101, null, true, this.bytesIn, this.bytesOut, this.handshakeMs);
   }
+
+  /** Time from forwarding the handshake to the upstream's 101, for the access record. */
+  handshakeMs: number | null = null;
+}
+
+/**
+ * The access record of a handshake that ended without a session (refused,
+ * failed, abandoned) or of a session that ended (status 101, its duration and
+ * message bytes), through the route's recorder like any request.
+ */
+export function recordWebSocket(
+  ctx: RequestContext,
+  status: number,
+  code: string | null,
+  forwarded: boolean,
+  bytesIn: number,
+  bytesOut: number,
+  handshakeMs: number | null,
+): void {
+  const now = performance.now();
+  const principal = ctx.state.identity as { consumer?: string } | undefined;
+  const record: RequestRecord = {
+    id: ctx.id,
+    time: Date.now() - (now - ctx.startedAt),
+    listener: ctx.listener.name,
+    route: ctx.route.name,
+    upstream: forwarded ? ctx.route.upstream.name : '',
+    method: ctx.method,
+    path: ctx.path,
+    status,
+    code,
+    consumer: principal?.consumer ?? null,
+    clientAddress: ctx.clientAddress,
+    bytesIn,
+    bytesOut,
+    totalMs: now - ctx.startedAt,
+    upstreamMs: null,
+    upstreamTtfbMs: handshakeMs,
+    upstreamConnectMs: null,
+    stages: ctx.stageMs,
+    span: ctx.span,
+  };
+  ctx.route.recorder.record(record, ctx.route.accessLog);
 }
 
 /** Calls every onDone of the route once the handshake or the session ended. */

@@ -8,7 +8,7 @@ import type { Attempt } from '../upstream/upstream.js';
 import { writeProblem } from '../server/respond.js';
 import { runRequestStages } from '../server/handler.js';
 import { buildRequestHead } from './forward-headers.js';
-import { runDoneStages, WebSocketSession, type SessionHost, type SessionRef } from './websocket-session.js';
+import { recordWebSocket, runDoneStages, WebSocketSession, type SessionHost, type SessionRef } from './websocket-session.js';
 import { WEBSOCKET_DEFAULTS, type WebSocketRouteConfig } from './websocket-schema.js';
 
 /** What an upgrade needs of its process. */
@@ -58,6 +58,8 @@ export class WebSocketUpgrade {
   private done = false;
   private upstream: WebSocket | null = null;
   private attempt: Attempt | null = null;
+  private forwardedAt = 0;
+  private code: string | null = null;
   status = 0;
 
   constructor(
@@ -112,6 +114,7 @@ export class WebSocketUpgrade {
       return;
     }
     this.attempt = attempt;
+    this.forwardedAt = performance.now();
     const target = attempt.target.pool.target;
     const options = websocketOptionsOf(ctx);
     const url = `${target.tls ? 'wss' : 'ws'}://${target.authority}${ctx.path}${ctx.query ? '?' + ctx.query : ''}`;
@@ -169,6 +172,7 @@ export class WebSocketUpgrade {
     this.status = 101;
     socket.removeAllListeners('error');
     const session = new WebSocketSession(this.ctx, socket, websocketOptionsOf(this.ctx), this.host);
+    session.handshakeMs = performance.now() - this.forwardedAt;
     this.host.sessionStarted(session);
     const headers = this.ctx.headers;
     // uWS computes Sec-WebSocket-Accept from the client's key; the subprotocol is the one the upstream chose.
@@ -198,6 +202,7 @@ export class WebSocketUpgrade {
     if (this.done) return;
     this.done = true;
     this.status = kind.status;
+    this.code = kind.code;
     const level = kind.status >= 500 ? 'warn' : 'info';
     this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason, websocket: true }, kind.title);
     if (this.upstream && this.upstream.readyState !== this.upstream.CLOSED) this.upstream.terminate();
@@ -208,6 +213,7 @@ export class WebSocketUpgrade {
   /** The handshake ended without a session: the stages' onDone. */
   private finish(): void {
     runDoneStages(this.ctx, this.status, this.host.log);
+    recordWebSocket(this.ctx, this.aborted ? 0 : this.status, this.code, this.forwardedAt !== 0, 0, 0, null);
   }
 }
 

@@ -88,6 +88,9 @@ t.test('WebSocket proxying', async (t) => {
     t.equal((await closed).code, 4001, 'the close handshake completes');
     const line = await gw.waitForLog((l) => l.msg === 'websocket closed' && l.route === 'ws');
     t.match(line, { closedBy: 'client', code: 4001 }, 'the session end is logged');
+    const access = await gw.waitForLog((l) => l.msg === 'access' && l.route === 'ws' && l.status === 101);
+    t.match(access, { method: 'GET', path: '/ws/echo', upstream: 'app' }, 'the session has its access line (status 101) when it ends');
+    t.ok((access.bytesIn as number) >= 60 * 1024 + 5, 'with the message bytes it carried');
   });
 
   await t.test('the upstream closing closes the client with its code and reason', async (t) => {
@@ -157,6 +160,7 @@ t.test('WebSocket proxying', async (t) => {
     t.equal(r.headers['content-type'], 'application/problem+json');
     t.match(JSON.parse(r.body), { code: 'ZTG_UNAUTHENTICATED', status: 401 });
     t.equal(handshakes(), before, 'no upstream handshake');
+    await gw.waitForLog((l) => l.msg === 'access' && l.route === 'auth' && l.status === 401 && l.code === 'ZTG_UNAUTHENTICATED');
 
     const ok = await openWs(`${base}/auth/echo`, { headers: { 'x-api-key': KEY } });
     if (!ok.ok) return t.fail(`valid key refused: ${ok.status} ${ok.body}`);
