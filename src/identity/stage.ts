@@ -116,11 +116,6 @@ class IdentityStage implements Stage {
     if ((this.deny && inList(this.deny, address)) || (this.allow && !inList(this.allow, address))) {
       return forbidden(`client address ${address} not allowed on this route`, false);
     }
-    // A network blocked by an alert rule (anomaly detection) is answered before its credentials are looked at.
-    if (processSanctions.active) {
-      const block = processSanctions.blockedAddress(address);
-      if (block) return blockedReply(block);
-    }
     return this.options.mode === 'any' ? this.any(ctx) : this.all(ctx);
   }
 

@@ -13,6 +13,7 @@ import { writeProblem } from './respond.js';
 import type { HttpResponseWithCert } from './uws.js';
 import type { RequestRecord } from '../observe/request-record.js';
 import { startSpan, type TraceSpan } from '../observe/trace.js';
+import { blockedReply, processSanctions } from '../observe/anomaly/sanctions.js';
 
 /** What the handler needs of its process. */
 export interface HandlerHost {
@@ -242,6 +243,11 @@ export interface StagedRequest {
 
 /** Runs the route's request stages in order; synchronous stages cost no promise. */
 export function runRequestStages(exchange: StagedRequest, route: CompiledRoute, log: Logger): void {
+  // A network an alert rule blocked is refused on every route, public ones included, before any stage.
+  if (processSanctions.active) {
+    const block = processSanctions.blockedAddress(exchange.ctx.clientAddress);
+    if (block) return exchange.reply(blockedReply(block));
+  }
   const stages = route.requestStages;
   if (stages.length === 0 && !route.needsRequestBody) {
     exchange.forward();

@@ -37,7 +37,10 @@ t.test(
         // The test's clients all come from loopback: X-Forwarded-For gives each its own network.
         trustedProxies: ['127.0.0.1'],
         identity: { consumers: [{ name: 'acme', environment: 'prod', apiKeys: [{ sha256: createHash('sha256').update(apiKey).digest('hex') }] }] },
-        routes: [{ name: 'api', match: { path: '/api/*' }, upstream: 'app', stages: [{ type: 'identity', environment: 'prod', methods: [{ apiKey: {} }] }] }],
+        routes: [
+          { name: 'api', match: { path: '/api/*' }, upstream: 'app', stages: [{ type: 'identity', environment: 'prod', methods: [{ apiKey: {} }] }] },
+          { name: 'open', match: { path: '/open/*' }, upstream: 'app', public: true },
+        ],
         alerts: {
           webhooks: [{ url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`, secret: { env: 'ZTG_E2E_ALERT_SECRET' }, backoffMs: 20 }],
           rules: [
@@ -70,6 +73,8 @@ t.test(
     t.match(await blocked.json(), { code: 'ZTG_BLOCKED', status: 403 });
     const refusal = await gw.waitForLog((l) => JSON.stringify(l).includes('ZTG_BLOCKED'));
     t.match(JSON.stringify(refusal), /network:203\.0\.113\.0\/24 blocked by alert rule \\"stuffing\\"/, 'the refusal is logged with its reason');
+    t.equal((await get('/open/page', '203.0.113.42')).status, 403, 'a public route too: the block comes before any stage');
+    t.equal((await get('/open/page', '198.51.100.7')).status, 200, 'the public route still serves other networks');
     t.equal((await get('/api/orders', '198.51.100.7', apiKey)).status, 200, 'the good client after: still served');
 
     for (let i = 1; i <= 5; i++) t.equal((await get(`/scan/${i}.php`, `192.0.2.${i}`)).status, 404);
