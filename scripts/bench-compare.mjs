@@ -35,7 +35,7 @@ setTag('bench-compare');
 const ALL_TARGETS = [
   'direct', 'ztgate-bare', 'nginx-1w', 'haproxy-1t', 'fastify-bare',
   'ztgate-jwt', 'fastify-jwt', 'ztgate-jwt-ratelimit', 'fastify-jwt-ratelimit',
-  'ztgate-masked', 'ztgate-full', 'ztgate-2p-bare',
+  'ztgate-masked', 'ztgate-full', 'ztgate-2p-bare', 'ztgate-obs-off', 'ztgate-obs-on',
 ];
 const RATE_TARGETS = ['ztgate-bare', 'ztgate-full', 'nginx-1w'];
 
@@ -185,7 +185,7 @@ async function main() {
     log(`${name}: skipped: ${reason}`);
   };
 
-  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip] = await freePorts(7);
+  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4] = await freePorts(9);
   const fx = identityFixtures(tmpDir, 0);
   const upstream = await startUpstream(upPort);
   const versions = {};
@@ -206,6 +206,19 @@ async function main() {
       add('ztgate-masked', r.child, zt1, 'masked');
       add('ztgate-full', r.child, zt1, 'full');
     }
+  }
+  // The cost of observability (issue #7): the bare route with metrics and access log off, and with
+  // both on (info level: one access line per request, written to a pipe this script drains).
+  if (want.has('ztgate-obs-off')) {
+    const config = { ...ztgateConfig({ port: zt3, upstreamPort: upPort, fx }), observe: { metrics: false, accessLog: { enabled: false } } };
+    const r = await startZtgate({ name: 'ztgate-obs-off', tmpDir, port: zt3, config });
+    if (!r.ok) skip('ztgate-obs-off', r.reason);
+    else add('ztgate-obs-off', r.child, zt3, 'bare');
+  }
+  if (want.has('ztgate-obs-on')) {
+    const r = await startZtgate({ name: 'ztgate-obs-on', tmpDir, port: zt4, config: ztgateConfig({ port: zt4, upstreamPort: upPort, fx }), env: { ZTGATE_LOG_LEVEL: 'info' } });
+    if (!r.ok) skip('ztgate-obs-on', r.reason);
+    else add('ztgate-obs-on', r.child, zt4, 'bare');
   }
   if (want.has('ztgate-2p-bare')) {
     // Its own gossip ports, so that another gateway on the machine is not joined.
@@ -290,6 +303,8 @@ async function main() {
     masked_vs_bare_rps: ratio(rps('ztgate-masked'), rps('ztgate-bare')),
     full_vs_bare_rps: ratio(rps('ztgate-full'), rps('ztgate-bare')),
     processes_2_vs_1_rps: ratio(rps('ztgate-2p-bare'), rps('ztgate-bare')),
+    observe_on_vs_off_rps: ratio(rps('ztgate-obs-on'), rps('ztgate-obs-off')),
+    observe_on_vs_off_req_per_cpu_s: ratio(cpu('ztgate-obs-on'), cpu('ztgate-obs-off')),
     ztgate_vs_nginx_req_per_cpu_s: ratio(cpu('ztgate-bare'), cpu('nginx-1w')),
     jwt_ratelimit_ztgate_vs_fastify_req_per_cpu_s: ratio(cpu('ztgate-jwt-ratelimit'), cpu('fastify-jwt-ratelimit')),
   };
@@ -302,6 +317,7 @@ async function main() {
     goal(`bare p99.9 at ${settings.rate_fraction} of max rate (ms)`, rateBy('ztgate-bare')?.p999_ms ?? null, '<= 5 ms', (x) => x <= 5),
     goal(`full p99.9 at ${settings.rate_fraction} of max rate (ms)`, rateBy('ztgate-full')?.p999_ms ?? null, '<= 5 ms', (x) => x <= 5),
     goal('ZTGATE_PROCESSES=2 vs 1', ratios.processes_2_vs_1_rps, '>= 1.8x (on 2 free cores)', (x) => x >= 1.8),
+    goal('metrics and access log on vs off', ratios.observe_on_vs_off_rps, '>= 0.95x', (x) => x >= 0.95),
   ];
 
   const result = {
