@@ -90,9 +90,9 @@ export async function startWsUpstream(): Promise<WsUpstream> {
 export type Opened = { ok: true; ws: WebSocket } | { ok: false; status: number; headers: IncomingHttpHeaders; body: string };
 
 /** Opens a client WebSocket through the gateway; a refused handshake resolves with its status and body. */
-export function openWs(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<Opened> {
+export function openWs(url: string, options: { protocols?: string[]; headers?: Record<string, string>; tls?: { ca: Buffer; servername: string } } = {}): Promise<Opened> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+    const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024, ...options.tls });
     ws.once('open', () => resolve({ ok: true, ws }));
     ws.once('unexpected-response', (req, res) => {
       const chunks: Buffer[] = [];
