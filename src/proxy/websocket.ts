@@ -144,7 +144,9 @@ export class WebSocketUpgrade {
       if (this.done) return;
       const timedOut = err.message.includes('handshake has timed out');
       const code = err.code ?? '';
-      const tls = code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT');
+      // Certificate verdicts carry OpenSSL's names (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED...);
+      // socket errors start with E (ECONNRESET, EPROTO...).
+      const tls = target.tls && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || (/^[A-Z0-9_]+$/.test(code) && code[0] !== 'E'));
       // Nothing reached the service: refused, unresolvable, unreachable, or a failed TLS handshake.
       const unsent = tls || code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH';
       const kind = timedOut

@@ -61,3 +61,49 @@ t.test('wss:// through an HTTPS listener, default certificate and SNI', async (t
   });
   t.equal(status, 200, 'plain HTTPS on the same path (SNI name) reaches the HTTP handler');
 });
+
+t.test('wss:// to an https:// upstream: its TLS settings apply; an untrusted certificate is a 502 with no handshake', async (t) => {
+  const pki = makeTestPki(['svc.test']);
+  const { createServer } = await import('node:https');
+  const { WebSocketServer } = await import('ws');
+  const server = createServer({ cert: readFileSync(pki.server['svc.test'].cert), key: readFileSync(pki.server['svc.test'].key) });
+  const wss = new WebSocketServer({ server });
+  let handshakes = 0;
+  wss.on('connection', (ws) => {
+    handshakes++;
+    ws.on('message', (d, binary) => ws.send(d, { binary }));
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const upstreamUrl = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const port = await freePort();
+  const gw = await startGateway({
+    listeners: [{ name: 'main', host: '127.0.0.1', port }],
+    upstreams: [
+      { name: 'trusted', targets: [{ url: upstreamUrl }], tls: { ca: { file: pki.caCert }, servername: 'svc.test' } },
+      { name: 'untrusted', targets: [{ url: upstreamUrl }], tls: { servername: 'svc.test' } },
+    ],
+    routes: [
+      { name: 'trusted', match: { path: '/trusted/*' }, upstream: 'trusted', public: true, websocket: { enabled: true } },
+      { name: 'untrusted', match: { path: '/untrusted/*' }, upstream: 'untrusted', public: true, websocket: { enabled: true } },
+    ],
+  });
+  t.teardown(async () => {
+    await gw.stop();
+    for (const c of wss.clients) c.terminate();
+    server.close();
+  });
+
+  const opened = await openWs(`ws://127.0.0.1:${port}/trusted/x`);
+  if (!opened.ok) return t.fail(`refused: ${opened.status} ${opened.body}`);
+  const reply = nextMessage(opened.ws);
+  opened.ws.send('to a TLS upstream');
+  t.equal((await reply).data.toString(), 'to a TLS upstream', 'echo through wss:// upstream with the configured CA and name');
+  opened.ws.close();
+
+  const before = handshakes;
+  const refused = await openWs(`ws://127.0.0.1:${port}/untrusted/x`);
+  t.equal(refused.ok ? 'open' : refused.status, 502, 'untrusted upstream certificate: 502');
+  if (!refused.ok) t.match(JSON.parse(refused.body), { code: 'ZTG_UPSTREAM_TLS' });
+  t.equal(handshakes, before, 'no WebSocket handshake reached the untrusted service');
+});
