@@ -33,6 +33,9 @@ export const Close = Object.freeze({
   BAD_GATEWAY: 1014,
 });
 
+/** The reason uWS reports when it cuts a connection for a message over maxPayloadLength (no close frame is sent). */
+const UWS_TOO_BIG = 'Received too big message';
+
 /** Codes an endpoint may put in a close frame (1005, 1006 and 1015 are only reported, never sent). */
 function sendable(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
@@ -117,7 +120,12 @@ export class WebSocketSession {
   onClientClose(code: number, reason: ArrayBuffer): void {
     this.client = null;
     if (this.ended) return;
-    // 1006: the client vanished without a close frame; 1005: a close frame without a code.
+    // 1006: the client vanished without a close frame, or uWS cut it for a message over the
+    // listener's ceiling (it says so in the reason); 1005: a close frame without a code.
+    if (code === 1006 && Buffer.from(reason).toString('latin1') === UWS_TOO_BIG) {
+      this.end('client', Close.TOO_BIG, `client message over the listener's ceiling (uWS closed the connection)`, Close.TOO_BIG, 'message too big');
+      return;
+    }
     const upstreamCode = sendable(code) ? code : code === 1005 ? undefined : Close.GOING_AWAY;
     this.end('client', code, code === 1006 ? 'client went away' : 'client closed', upstreamCode, Buffer.from(reason).subarray(0, 123));
   }

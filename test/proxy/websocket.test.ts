@@ -129,6 +129,19 @@ t.test('WebSocket proxying', async (t) => {
     await gw.waitForLog((l) => l.msg === 'websocket closed' && typeof l.reason === 'string' && (l.reason as string).includes('upstream error'));
   });
 
+  await t.test('a message over the listener ceiling (uWS maxPayloadLength): uWS cuts the client, the upstream gets 1009', async (t) => {
+    // Every route here allows 64 KiB; the listener ceiling is the 1 MiB floor.
+    const session = upstream.nextSession('/ws/quiet');
+    const opened = await openWs(`${base}/ws/quiet`);
+    if (!opened.ok) return t.fail('refused');
+    const s = await session;
+    const closed = closedWith(opened.ws);
+    opened.ws.send(Buffer.alloc(1024 * 1024 + 1));
+    t.equal((await closed).code, 1006, 'uWS closes the connection without a close frame (client sees 1006)');
+    t.equal((await s.closed).code, 1009, 'the upstream is told why: 1009');
+    await gw.waitForLog((l) => l.msg === 'websocket closed' && String(l.reason).includes('ceiling'));
+  });
+
   await t.test('plain HTTP on a WebSocket route keeps working', async (t) => {
     const res = await fetch(`http://127.0.0.1:${port}/ws/echo`);
     t.equal(res.status, 200);
