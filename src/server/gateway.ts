@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket as UwsWebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { loadUws } from './uws.js';
 import { createHandler, createIntake, type HandlerHost } from './handler.js';
 import { CompiledConfig, listenerInfo, type ListenerInfo, type ProcessServices } from './compiled.js';
@@ -146,11 +146,46 @@ export class Gateway implements HandlerHost, UpgradeHost {
       closeOnBackpressureLimit: false,
       compression: uws.DISABLED,
       upgrade: upgrade as (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => void,
-      open: (ws) => ws.getUserData().session.attach(ws),
-      message: (ws, message, isBinary) => ws.getUserData().session.onClientMessage(message, isBinary),
-      drain: (ws) => ws.getUserData().session.onClientDrain(),
-      close: (ws, code, reason) => ws.getUserData().session.onClientClose(code, reason),
+      // A fault in one session's code closes that session, not the process and everything in it.
+      open: (ws) => {
+        try {
+          ws.getUserData().session.attach(ws);
+        } catch (err) {
+          this.sessionThrew(ws, err);
+        }
+      },
+      message: (ws, message, isBinary) => {
+        try {
+          ws.getUserData().session.onClientMessage(message, isBinary);
+        } catch (err) {
+          this.sessionThrew(ws, err);
+        }
+      },
+      drain: (ws) => {
+        try {
+          ws.getUserData().session.onClientDrain();
+        } catch (err) {
+          this.sessionThrew(ws, err);
+        }
+      },
+      close: (ws, code, reason) => {
+        try {
+          ws.getUserData().session.onClientClose(code, reason);
+        } catch (err) {
+          this.log.error({ reqId: ws.getUserData().session.ctx.id, err }, 'websocket close handler threw');
+        }
+      },
     };
+  }
+
+  private sessionThrew(ws: UwsWebSocket<SessionRef>, err: unknown): void {
+    this.log.error({ reqId: ws.getUserData().session.ctx.id, err }, 'websocket handler threw; closing the session');
+    // end() runs the close handler, which closes the upstream side.
+    try {
+      ws.end(1011, 'gateway error');
+    } catch {
+      // uWS throws on a socket that is already closed: nothing left to end.
+    }
   }
 
   /**
