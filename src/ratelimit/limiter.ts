@@ -1,4 +1,5 @@
 import { consumeAll, evaluate, newDecision, systemClock, type Clock, type Decision, type Policy } from './gcra.js';
+import { mix32 } from '../util/hash.js';
 import { Gossip, MAX_PAYLOAD, type GossipLog } from './gossip.js';
 import { BucketTable, hashKey, type Bucket, type TableStats } from './table.js';
 
@@ -74,15 +75,6 @@ const HITS = 'h';
 const CHUNK_BUDGET = MAX_PAYLOAD - 8;
 const STATE = 's';
 
-/** murmur3's 32-bit finalizer. */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Rendezvous (highest random weight) choice of a member for a key hash. */
 export function rendezvous(hash: number, members: readonly string[], seedOf: (id: string) => number): string {
@@ -90,7 +82,7 @@ export function rendezvous(hash: number, members: readonly string[], seedOf: (id
   let bestScore = -1;
   for (let i = 0; i < members.length; i++) {
     const id = members[i];
-    const score = mix(hash ^ seedOf(id));
+    const score = mix32(hash ^ seedOf(id));
     if (score > bestScore || (score === bestScore && id < best)) {
       best = id;
       bestScore = score;

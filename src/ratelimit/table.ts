@@ -1,14 +1,8 @@
 import { isFull, systemClock, type Clock, type Policy } from './gcra.js';
+import { fnv1a32 } from '../util/hash.js';
 
-/** 32-bit FNV-1a over the UTF-16 code units of a string (also seeds rendezvous hashing). */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+/** A key's hash: picks its shard, and seeds rendezvous hashing of its owner. */
+export const hashKey = fnv1a32;
 
 /** One key's buckets (one TAT per limit of its policy) and the limiter's bookkeeping. */
 export class Bucket {
