@@ -3,7 +3,7 @@
 // compiled where they run. Patterns are checked at load so that a match attempt is
 // bounded: V8's engine backtracks, so no nested quantifiers, backreferences,
 // unbounded repeats or quantified alternations (see patternProblem).
-import { unsafeRegexReason } from '../validate/safe-regex.js';
+import { unsafeRegexReason, walkQuantifiers } from '../validate/safe-regex.js';
 import { isWordChar, type Detector, type PiiSpan } from './detectors/common.js';
 
 export interface CustomDetectorSpec {
@@ -33,58 +33,15 @@ export function patternProblem(pattern: string, ignoreCase = false): string | nu
   const unsafe = unsafeRegexReason(pattern);
   if (unsafe) return unsafe;
   let variable = 0;
-  let inClass = false;
-  // for each open group: does it contain '|'? (alternation inside a repeated group can backtrack exponentially)
-  const alt: boolean[] = [];
-  let lastGroupAlt = false;
-  let afterGroup = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      afterGroup = false;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      afterGroup = false;
-      continue;
-    }
-    if (c === '(') {
-      alt.push(false);
-      afterGroup = false;
-      continue;
-    }
-    if (c === ')') {
-      lastGroupAlt = alt.pop() ?? false;
-      afterGroup = true;
-      continue;
-    }
-    if (c === '|') {
-      if (alt.length > 0) alt[alt.length - 1] = true;
-      continue;
-    }
-    if (c === '*' || c === '+') return `unbounded repeat '${c}' at offset ${i}: use {m,n} with n <= ${MAX_REPEAT}`;
-    if (c === '?' && pattern[i - 1] !== '(') {
-      if (afterGroup && lastGroupAlt) return `repeated alternation at offset ${i}`;
-      variable++;
-    } else if (c === '{') {
-      const m = /^\{(\d{1,3})(,(\d{0,3}))?\}/.exec(pattern.slice(i, i + 10));
-      if (m) {
-        if (m[2] !== undefined && m[3] === '') return `unbounded repeat at offset ${i}: use {m,n} with n <= ${MAX_REPEAT}`;
-        const max = Number(m[3] ?? m[1]);
-        if (max > MAX_REPEAT) return `repeat over ${MAX_REPEAT} at offset ${i}`;
-        if (afterGroup && lastGroupAlt && max > 1) return `repeated alternation at offset ${i}`;
-        if (m[3] !== undefined && Number(m[3]) !== Number(m[1])) variable++;
-        i += m[0].length - 1;
-      }
-    }
-    afterGroup = false;
-  }
+  const problem = walkQuantifiers(pattern, (q) => {
+    if (q.max === Infinity) return `unbounded repeat '${q.char === '{' ? '{m,}' : q.char}' at offset ${q.offset}: use {m,n} with n <= ${MAX_REPEAT}`;
+    if (q.max > MAX_REPEAT) return `repeat over ${MAX_REPEAT} at offset ${q.offset}`;
+    // Alternation inside a repeated (or optional) group can backtrack exponentially.
+    if (q.onGroup && q.groupHasAlternation && (q.max > 1 || q.char === '?')) return `repeated alternation at offset ${q.offset}`;
+    if (q.min !== q.max) variable++;
+    return null;
+  });
+  if (problem) return problem;
   if (variable > MAX_VARIABLE_REPEATS) return `more than ${MAX_VARIABLE_REPEATS} variable repeats`;
   let re: RegExp;
   try {

@@ -174,7 +174,10 @@ t.test('WebSocket faults', async (t) => {
       sent += 128 * 1024;
       if (c.bufferedAmount > 4 * MiB) await sleep(10);
     }
-    t.equal((await closed).code, 1013, 'client closed with 1013 (try again later)');
+    // The gateway closes with 1013; a client still writing as fast as it can may see the TCP
+    // close before it reads that frame (1006). The gateway's own line says what it decided.
+    const code = (await closed).code;
+    t.ok(code === 1013 || code === 1006, `client closed (${code}: 1013 try again later, or 1006 when the frame was not read)`);
     const line = await gw.waitForLog((l) => l.msg === 'websocket closed' && l.code === 1013);
     t.ok((line.bytesIn as number) < 64 * MiB, `the gateway took ${((line.bytesIn as number) / MiB).toFixed(1)} MiB before refusing more`);
     s.socket.resume();
