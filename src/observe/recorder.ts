@@ -2,6 +2,7 @@ import type { Logger } from './log.js';
 import type { Counter, Histogram, Metrics } from './metrics.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 import type { AccessLogPolicy } from './schema.js';
+import { accessLineWriter } from './access-line.js';
 import type { StageReply } from '../pipeline/stage.js';
 
 /**
@@ -25,10 +26,13 @@ export class RequestRecorder {
   private readonly bytes: Counter | null;
   private readonly stageRefusals: Counter | null;
 
+  private readonly writeAccessLine: (r: RequestRecord) => void;
+
   constructor(
     private readonly log: Logger,
     metrics: Metrics | null,
   ) {
+    this.writeAccessLine = accessLineWriter(log);
     const m = metrics;
     this.requests = m?.counter('ztgate_requests_total', 'Requests answered, by route and status (status 0: the client left first).', ['route', 'status']) ?? null;
     this.total = m?.histogram('ztgate_request_duration_us', 'Time from request head to last answer byte, by route.', ['route']) ?? null;
@@ -59,32 +63,8 @@ export class RequestRecorder {
   }
 
   record(r: RequestRecord, accessLog: AccessLogPolicy): void {
-    if (accessLog.enabled && (r.status >= 400 || r.status === 0 || accessLog.sample >= 1 || Math.random() < accessLog.sample)) {
-      this.log.info(
-        {
-          access: true,
-          reqId: r.id,
-          traceId: r.span.traceId,
-          spanId: r.span.spanId,
-          listener: r.listener,
-          route: r.route,
-          upstream: r.upstream || undefined,
-          method: r.method,
-          path: r.path,
-          status: r.status,
-          code: r.code ?? undefined,
-          consumer: r.consumer ?? undefined,
-          client: r.clientAddress,
-          bytesIn: r.bytesIn,
-          bytesOut: r.bytesOut,
-          ms: round(r.totalMs),
-          upstreamMs: r.upstreamMs === null ? undefined : round(r.upstreamMs),
-          ttfbMs: r.upstreamTtfbMs === null ? undefined : round(r.upstreamTtfbMs),
-          connectMs: r.upstreamConnectMs === null ? undefined : round(r.upstreamConnectMs),
-          stages: r.stages,
-        },
-        'access',
-      );
+    if (accessLog.enabled && (r.status >= 400 || r.status === 0 || accessLog.sample >= 1 || Math.random() < accessLog.sample) && this.log.isLevelEnabled('info')) {
+      this.writeAccessLine(r);
     }
     if (this.requests !== null) this.count(r);
     for (const o of this.observers) {
@@ -116,6 +96,3 @@ export class RequestRecorder {
   }
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
