@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Metrics } from './metrics.js';
 import type { DistributedLimiter } from '../ratelimit/limiter.js';
 import type { GossipCounters } from '../ratelimit/gossip.js';
+import { watchedPools } from '../workers/pool.js';
 
 /**
  * What a gateway process reports of itself: event-loop delay (the first sign
@@ -60,6 +61,21 @@ export function watchProcess(metrics: Metrics, limiter: DistributedLimiter, goss
     membership.set(['joined'], c.joined);
     membership.set(['died'], c.died);
     membership.set(['left'], c.left);
+  });
+  const queued = metrics.gauge('ztgate_worker_pool_queued', 'Tasks waiting for a worker thread, by pool.', ['pool']);
+  const threads = metrics.gauge('ztgate_worker_pool_threads', 'Worker threads, by pool.', ['pool']);
+  const busy = metrics.gauge('ztgate_worker_pool_utilization', 'Share of the threads\' time spent running tasks, by pool.', ['pool']);
+  const wait = metrics.gauge('ztgate_worker_pool_wait_ms', 'Time tasks waited for a thread, since the pool started, by pool and quantile.', ['pool', 'quantile']);
+  queued.onCollect(() => {
+    for (const [name, pool] of watchedPools()) {
+      queued.set([name], pool.queueSize);
+      threads.set([name], pool.threads.length);
+      busy.set([name], pool.utilization);
+      const w = pool.histogram.waitTime;
+      wait.set([name, '0.5'], w.p50);
+      wait.set([name, '0.99'], w.p99);
+      wait.set([name, '1'], w.max);
+    }
   });
   return () => delay.disable();
 }

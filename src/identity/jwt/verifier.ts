@@ -48,6 +48,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { workerExecArgv } from '../../workers/exec-argv.js';
+import { unwatchPool, watchPool } from '../../workers/pool.js';
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { Piscina } from 'piscina';
@@ -181,6 +182,7 @@ export class JwtVerifier {
         // Piscina imports the task module on a worker's first task: pay that
         // (hundreds of ms: jose + the module graph) now, not on a request.
         const pool = this.#pool;
+        watchPool('jwt-verify', pool);
         await Promise.all(Array.from({ length: this.#workers }, () => pool.run([]))).catch((err: Error) =>
           this.#log.error({ err: err.message }, 'jwt: verify worker failed to start'),
         );
@@ -200,7 +202,10 @@ export class JwtVerifier {
     for (const p of pending) p.resolve({ ok: false, reason: 'verifier closed' });
     const pool = this.#pool;
     this.#pool = undefined;
-    if (pool) await pool.destroy();
+    if (pool) {
+      unwatchPool('jwt-verify', pool);
+      await pool.destroy();
+    }
   }
 
   /** The key store of an issuer config, by name. */
