@@ -52,11 +52,6 @@ export class RequestRecorder {
     this.observers.push(observer);
   }
 
-  removeObserver(observer: RequestObserver): void {
-    const i = this.observers.indexOf(observer);
-    if (i >= 0) this.observers.splice(i, 1);
-  }
-
   /** A stage answered instead of the upstream. */
   stageRefused(route: string, stage: string, reply: StageReply): void {
     this.stageRefusals?.inc([route, stage, reply.error.code, reply.label ?? '']);

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import { basicConfig, freePort, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { kernelQueued } from '../helpers/kernel-queues.js';
 
 const MiB = 1024 * 1024;
 const BIG = 256 * MiB;
@@ -118,34 +119,6 @@ async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
   } finally {
     clearInterval(timer);
   }
-}
-
-/**
- * Bytes waiting in the kernel's TCP queues (send and receive) of loopback sockets
- * whose local or remote port is one of `ports` (/proc/net/tcp, tx_queue + rx_queue).
- * Given the ephemeral ports of one transfer, this is what sits between its ends
- * outside any process.
- */
-function kernelQueued(ports: number[]): number {
-  let total = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 5) continue;
-      const local = parseInt(f[1].split(':')[1], 16);
-      const remote = parseInt(f[2].split(':')[1], 16);
-      if (!ports.includes(local) && !ports.includes(remote)) continue;
-      const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
-      total += tx + rx;
-    }
-  }
-  return total;
 }
 
 // ---------------------------------------------------------------------------

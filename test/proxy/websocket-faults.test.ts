@@ -6,36 +6,13 @@
  */
 import t from 'tap';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startGateway } from '../helpers/gateway.js';
 import { closedWith, nextMessage, openWs, startWsUpstream } from './websocket-upstream.js';
+import { kernelQueued } from '../helpers/kernel-queues.js';
 
 const MiB = 1024 * 1024;
-
-/** Bytes in the kernel's TCP queues (send + receive) of loopback sockets on these ports (/proc/net/tcp). */
-function kernelQueued(ports: number[]): number {
-  let total = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 5) continue;
-      const local = parseInt(f[1].split(':')[1], 16);
-      const remote = parseInt(f[2].split(':')[1], 16);
-      if (!ports.includes(local) && !ports.includes(remote)) continue;
-      const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
-      total += tx + rx;
-    }
-  }
-  return total;
-}
 
 t.test('WebSocket faults', async (t) => {
   const upstream = await startWsUpstream();
