@@ -24,6 +24,8 @@ options:
   --distinct N       distinct tokens signed for jwt-distinct (default ${DISTINCT_TOKENS_DEFAULT})
   --json             print the JSON result on stdout instead of the table
   --out FILE         where the JSON goes (default native-bench/results/load-<scenario>.json; '-' = nowhere)
+  --profile DIR      run the gateway's processes under node --cpu-prof, profiles written to DIR, and print
+                     where the gateway process spent its samples (scripts/profile-summary.mjs)
 `;
 
 export class UsageError extends Error {}
@@ -59,6 +61,7 @@ export function parse(argv) {
         distinct: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -106,7 +109,9 @@ export function parse(argv) {
     tokensFile: v['tokens-file'] ?? null,
     json: Boolean(v.json),
     out: v.out ?? null,
+    profile: v.profile ?? null,
   };
+  if (url && opts.profile) throw new UsageError('--profile needs a gateway this script starts (not --url)');
   if (url && (scenario === 'jwt' || scenario === 'jwt-ratelimit' || scenario === 'full') && !opts.token && !headers.authorization) {
     throw new UsageError(`${scenario} against --url needs --token (or --header 'Authorization: Bearer ...')`);
   }

@@ -66,6 +66,7 @@ async function main() {
       processes: opts.processes,
       // Its own gossip ports (base + process index), so that another gateway on the machine is not joined.
       env: { ZTGATE_GOSSIP_PORT: String(gossipPort) },
+      nodeArgs: profileArgs(),
     });
     if (!r.ok) fail(r.reason);
     gateway = r.child;
@@ -110,10 +111,21 @@ async function main() {
   if (result.result.requests === 0 || result.result.errors.total >= result.result.requests) process.exitCode = 1;
 }
 
+/** --profile: every gateway process (supervisor and gateways) writes a .cpuprofile when it exits. */
+function profileArgs() {
+  if (!opts.profile) return [];
+  fs.mkdirSync(opts.profile, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`];
+}
+
 try {
   await main();
 } finally {
   if (running.child) running.child.signalGroup('SIGKILL');
   await stopAll();
+}
+if (opts.profile && !state.interrupted) {
+  const { summarizeDir } = await import('../profile-summary.mjs');
+  process.stdout.write(summarizeDir(opts.profile));
 }
 if (state.interrupted) process.exit(130);
