@@ -45,27 +45,37 @@ export interface DetectOptions {
  */
 export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
-  const all: PiiSpan[] = [];
   const wanted = entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES);
   // every built-in entity needs some digits (MIN_DIGITS), except e-mail, which needs an '@':
   // one counting pass spares most values (names, streets, zip codes) every detector's scan
   let digits = 0;
+  let at = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
+    else if (c === 64) at = true;
   }
-  const at = text.indexOf('@') >= 0;
-  for (const e of wanted) {
-    const det = DETECTORS[e] ?? opts.extra?.[e];
+  let all: PiiSpan[] | null = null;
+  for (let k = 0; k < wanted.length; k++) {
+    const e = wanted[k]!;
+    const builtIn: Detector | undefined = DETECTORS[e];
+    const det = builtIn ?? opts.extra?.[e];
     if (!det) throw new Error(`unknown PII entity ${e}`);
-    if (DETECTORS[e] && !(e === 'EMAIL_ADDRESS' ? at : digits >= MIN_DIGITS[e]!)) continue;
-    for (const s of det(text)) if (s.score >= minScore) all.push(s);
+    if (builtIn && !(e === 'EMAIL_ADDRESS' ? at : digits >= MIN_DIGITS[e]!)) continue;
+    const found = det(text);
+    for (let j = 0; j < found.length; j++) if (found[j]!.score >= minScore) (all ??= []).push(found[j]!);
   }
+  if (all === null) return [];
   return all.length < 2 ? all : resolveOverlaps(all);
 }
 
 export function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
   if (spans.length < 2) return spans.slice();
+  // Usual case: detectors found different values. Sorted by start and disjoint, nothing to choose.
+  const byStart = spans.slice().sort((a, b) => a.start - b.start);
+  let disjoint = true;
+  for (let i = 1; i < byStart.length && disjoint; i++) disjoint = byStart[i - 1]!.end <= byStart[i]!.start;
+  if (disjoint) return byStart;
   const rank = (s: PiiSpan): number => RANK[s.entity] ?? ENTITIES.length;
   const byPref = spans
     .slice()
@@ -132,6 +142,8 @@ export interface JsonValue {
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** The chars a JSON string holds as themselves: up to a quote, a backslash or a control char. Linear, no backtracking. */
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
 /** A visited value; its path string is built only when read. */
 class Value implements JsonValue {
@@ -184,13 +196,12 @@ export function walkJson(text: string, visit: (v: JsonValue) => void, limits: Js
   };
   const readString = (): { value: string; map: number[] | null; start: number; end: number } => {
     const start = i;
-    // Fast path, most strings: no escape before the closing quote. A local index, since
-    // `i` lives in the closures' shared context and is slow to read and write per char.
-    let j = i + 1;
-    for (; j < n; j++) {
-      const c = text.charCodeAt(j);
-      if (c === 34 || c === 92 || c < 32) break;
-    }
+    // Fast path, most strings: no escape before the closing quote. The run of plain chars
+    // is found by the regex engine's compiled loop (a sticky test allocates nothing),
+    // several times faster than a charCodeAt loop over the closure's shared `i`.
+    PLAIN_RUN.lastIndex = i + 1;
+    PLAIN_RUN.test(text);
+    const j = PLAIN_RUN.lastIndex;
     if (j < n && text.charCodeAt(j) === 34) {
       i = j + 1;
       return { value: text.slice(start + 1, j), map: null, start, end: i };

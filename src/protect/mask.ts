@@ -9,19 +9,30 @@ import type { PiiSpan } from './detectors/common.js';
 const isAlnumCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127;
 
 export function mask(value: string, keepLast = 4, maskChar = '*'): string {
+  const n = value.length;
   let alnum = 0;
-  for (let i = 0; i < value.length; i++) if (isAlnumCode(value.charCodeAt(i))) alnum++;
-  let keep = Math.min(Math.max(0, Math.floor(keepLast)), Math.floor(alnum / 2));
-  const out: string[] = new Array(value.length);
-  for (let i = value.length - 1; i >= 0; i--) {
+  for (let i = 0; i < n; i++) if (isAlnumCode(value.charCodeAt(i))) alnum++;
+  const keep = Math.min(Math.max(0, Math.floor(keepLast)), Math.floor(alnum / 2));
+  // Left to right: the first `alnum - keep` letters and digits are masked. Runs of
+  // masked chars go out as one repeat (values are short; this is the hot path of
+  // a PII-dense answer).
+  let toMask = alnum - keep;
+  let out = '';
+  let run = 0;
+  let i = 0;
+  for (; i < n && toMask > 0; i++) {
     const c = value.charCodeAt(i);
-    if (!isAlnumCode(c)) out[i] = value[i]!;
-    else if (keep > 0) {
-      out[i] = value[i]!;
-      keep--;
-    } else out[i] = maskChar;
+    if (isAlnumCode(c)) {
+      run++;
+      toMask--;
+    } else {
+      if (run > 0) out += maskChar.repeat(run);
+      run = 0;
+      out += value[i];
+    }
   }
-  return out.join('');
+  if (run > 0) out += maskChar.repeat(run);
+  return i < n ? out + value.slice(i) : out;
 }
 
 /** Removes the value: '' by default, or a placeholder such as `[REDACTED]`. */
@@ -105,39 +116,73 @@ export interface JsonValueSpan extends PiiSpan {
 
 /**
  * Rewrites a JSON document: each value holding spans is decoded, its spans replaced
- * by `action(value, span)` in the decoded string, and re-encoded with JSON.stringify,
+ * by `action(value, span)` in the decoded string, and re-encoded as a JSON string,
  * so escapes never break (masking the raw text could split `\u0040`). A number value
  * that is rewritten becomes a JSON string (`4111111111111111` → `"************1111"`),
  * unless the action returned it unchanged.
  */
 export function applyToJson(text: string, spans: readonly JsonValueSpan[], action: Action | ActionSpec): string {
   const fn = typeof action === 'function' ? action : actionFor(action);
-  const byValue = new Map<number, JsonValueSpan[]>();
-  for (const s of spans) {
-    const list = byValue.get(s.valueStart);
-    if (list) list.push(s);
-    else byValue.set(s.valueStart, [s]);
-  }
-  const starts = [...byValue.keys()].sort((a, b) => a - b);
+  // detectJson emits spans in document order; anything else is sorted once.
+  const list = inDocumentOrder(spans) ? spans : spans.slice().sort((a, b) => a.valueStart - b.valueStart || a.valueSpanStart - b.valueSpanStart);
   let out = '';
   let pos = 0;
-  for (const vs of starts) {
-    const list = byValue.get(vs)!.slice().sort((a, b) => a.valueSpanStart - b.valueSpanStart);
-    const ve = list[0]!.valueEnd;
+  let k = 0;
+  while (k < list.length) {
+    const vs = list[k]!.valueStart;
+    const ve = list[k]!.valueEnd;
     if (vs < pos) throw new RangeError(`overlapping JSON values at ${vs}`);
-    const raw = text.slice(vs, ve);
-    const isString = raw.charCodeAt(0) === 34;
-    const value = isString ? (JSON.parse(raw) as string) : raw;
-    let rewritten = '';
-    let p = 0;
-    for (const s of list) {
-      if (s.valueSpanStart < p) throw new RangeError(`overlapping spans in the value at ${vs}`);
-      rewritten += value.slice(p, s.valueSpanStart) + fn(value.slice(s.valueSpanStart, s.valueSpanEnd), s);
-      p = s.valueSpanEnd;
-    }
-    rewritten += value.slice(p);
-    out += text.slice(pos, vs) + (!isString && rewritten === value ? raw : JSON.stringify(rewritten));
+    let last = k + 1;
+    while (last < list.length && list[last]!.valueStart === vs) last++;
+    out += text.slice(pos, vs) + rewriteValue(text, vs, ve, list, k, last, fn);
     pos = ve;
+    k = last;
   }
   return out + text.slice(pos);
+}
+
+function inDocumentOrder(spans: readonly JsonValueSpan[]): boolean {
+  for (let i = 1; i < spans.length; i++) {
+    const a = spans[i - 1]!;
+    const b = spans[i]!;
+    if (b.valueStart < a.valueStart || (b.valueStart === a.valueStart && b.valueSpanStart < a.valueSpanStart)) return false;
+  }
+  return true;
+}
+
+/** The JSON text that replaces the value token text[vs, ve), whose spans are list[from, to). */
+function rewriteValue(text: string, vs: number, ve: number, list: readonly JsonValueSpan[], from: number, to: number, fn: Action): string {
+  const isString = text.charCodeAt(vs) === 34;
+  // Most strings hold no escape: their decoded value is the raw text between the quotes.
+  const plain = isString && !hasBackslash(text, vs + 1, ve - 1);
+  const value = !isString ? text.slice(vs, ve) : plain ? text.slice(vs + 1, ve - 1) : (JSON.parse(text.slice(vs, ve)) as string);
+  let rewritten = '';
+  let p = 0;
+  let clean = true; // nothing the action returned needs escaping
+  for (let k = from; k < to; k++) {
+    const s = list[k]!;
+    if (s.valueSpanStart < p) throw new RangeError(`overlapping spans in the value at ${vs}`);
+    const replaced = fn(value.slice(s.valueSpanStart, s.valueSpanEnd), s);
+    if (clean && needsEscape(replaced)) clean = false;
+    rewritten += value.slice(p, s.valueSpanStart) + replaced;
+    p = s.valueSpanEnd;
+  }
+  rewritten += value.slice(p);
+  if (!isString) return rewritten === value ? value : JSON.stringify(rewritten);
+  return plain && clean ? `"${rewritten}"` : JSON.stringify(rewritten);
+}
+
+/** Bounded to the value: an indexOf from `from` could run to the end of the document for every value. */
+function hasBackslash(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 92) return true;
+  return false;
+}
+
+/** True when `s` holds a char JSON.stringify would escape (quote, backslash, control, lone surrogate). */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
 }

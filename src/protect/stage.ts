@@ -297,12 +297,12 @@ class ProtectStage implements Stage {
   }
 
   private rewrite(ctx: RequestContext, text: string, result: ScanResult, actions: Record<string, ActionConfig>, direction: Direction, encrypted: Map<string, string> | null): Buffer {
-    const counts: Record<string, number> = {};
+    // Counted per entity: a request's actions table gives each entity one action.
+    const counts = new Map<string, number>();
     const paths = new Set<string>();
     const act: Action = (value, span) => {
       const a = actions[span.entity] ?? 'allow';
-      const label = `${span.entity}:${actionLabel(a)}`;
-      counts[label] = (counts[label] ?? 0) + 1;
+      counts.set(span.entity, (counts.get(span.entity) ?? 0) + 1);
       const path = (span as JsonPiiSpan).path;
       if (path && paths.size < 32) paths.add(path);
       if (typeof a === 'object') return encrypted!.get(`${a.encrypt}\u0000${span.entity}\u0000${value}`)!;
@@ -310,14 +310,14 @@ class ProtectStage implements Stage {
     };
     const out = applySpans(text, result, act);
     // Audit: what was done, where; never the values.
-    const p = ctx.state.identity as Principal | undefined;
-    this.log.info({ reqId: ctx.id, route: ctx.route.name, direction, consumer: p?.consumer, pii: counts, paths: [...paths] }, 'protect: personal data handled');
-    if (this.actionsCounter) {
-      for (const [label, n] of Object.entries(counts)) {
-        const i = label.indexOf(':');
-        this.actionsCounter.inc([ctx.route.name, label.slice(0, i), label.slice(i + 1)], n);
-      }
+    const pii: Record<string, number> = {};
+    for (const [entity, n] of counts) {
+      const action = actionLabel(actions[entity] ?? 'allow');
+      pii[`${entity}:${action}`] = n;
+      this.actionsCounter?.inc([ctx.route.name, entity, action], n);
     }
+    const p = ctx.state.identity as Principal | undefined;
+    this.log.info({ reqId: ctx.id, route: ctx.route.name, direction, consumer: p?.consumer, pii, paths: [...paths] }, 'protect: personal data handled');
     return Buffer.from(out, 'utf8');
   }
 

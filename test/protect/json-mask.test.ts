@@ -77,3 +77,26 @@ t.test('applyToText', async (t) => {
   t.equal(applyToText(text, spans.slice().reverse(), { action: 'allow' }), text);
   t.throws(() => applyToText(text, [spans[0]!, spans[0]!], { action: 'redact' }), RangeError);
 });
+
+t.test('applyToJson: plain and escaped values, replacements that need escaping, any span order', async (t) => {
+  const doc = '{"a":"call 536-22-1234 now","b":"x\\"y 4111 1111 1111 1111","c":5555555555554444,"d":"jane@example.com"}';
+  const spans = detectJson(doc);
+  t.equal(spans.length, 4);
+  const expected = { a: 'call ***-**-1234 now', b: 'x"y **** **** **** 1111', c: '************4444', d: '****@******e.com' };
+  t.same(JSON.parse(applyToJson(doc, spans, { action: 'mask' })), expected, 'document order');
+  t.same(JSON.parse(applyToJson(doc, spans.slice().reverse(), { action: 'mask' })), expected, 'reversed order: sorted first');
+  // An action may return anything: quotes, backslashes and control chars are escaped even in a plain value.
+  const odd = applyToJson(doc, spans, () => 'q"\\\n');
+  t.same(JSON.parse(odd), { a: 'call q"\\\n now', b: 'x"y q"\\\n', c: 'q"\\\n', d: 'q"\\\n' });
+  t.equal(applyToJson(doc, spans, { action: 'allow' }), doc, 'unchanged values keep their bytes (the number stays a number)');
+  t.throws(() => applyToJson(doc, [spans[0]!, spans[0]!], { action: 'mask' }), RangeError, 'overlapping spans refused');
+});
+
+t.test('mask: runs, separators, short values, keepLast beyond the value', async (t) => {
+  t.equal(mask('+1 (415) 555-0134'), '+* (***) ***-0134');
+  t.equal(mask('ab', 4), '*b');
+  t.equal(mask('', 4), '');
+  t.equal(mask('---', 4), '---');
+  t.equal(mask('GB82 WEST 1234 5698 7654 32', 4), '**** **** **** **** **54 32');
+  t.equal(mask('4111111111111111', 4, '#'), '############1111');
+});
