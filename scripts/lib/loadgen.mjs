@@ -1,8 +1,9 @@
 // Load generators behind one interface: run(url, request, { connections,
 // durationS, rate }) → one report (req/s, p50/p90/p99/p99.9/max in ms,
-// errors and non-2xx). wrk is the C generator used for maximum throughput;
-// autocannon runs in this process (programmatic API) and is the one that can
-// hold a fixed rate. A request is { method, path, headers, body, tokens }:
+// errors and non-2xx). wrk is the C generator, for maximum throughput and, paced
+// by a Lua delay(), for a fixed rate; autocannon runs in this process
+// (programmatic API) and holds a rate too, but on a 2-core machine it needs
+// more CPU than the gateway it loads, which shows as latency. A request is { method, path, headers, body, tokens }:
 // `tokens` (an array or a file of lines) sends a different bearer token with
 // each request.
 import fs from 'node:fs';
@@ -22,8 +23,15 @@ export const running = { child: null };
  * A wrk script for `request`: constant method/body/headers keep wrk on its
  * fast path (no request() function); distinct tokens need request().
  */
-export function requestLua(dir, name, request) {
+export function requestLua(dir, name, request, paceMs = 0) {
   const lines = [];
+  if (paceMs > 0) {
+    // Fixed rate: after each answer a connection waits paceMs before its next request.
+    // wrk's delay() counts whole milliseconds, so the pause is drawn between the two
+    // integers around paceMs with the mean paceMs.
+    const lo = Math.floor(paceMs);
+    lines.push(`local lo, frac = ${lo}, ${(paceMs - lo).toFixed(4)}`, 'delay = function()', '  if math.random() < frac then return lo + 1 end', '  return lo', 'end');
+  }
   const headers = { ...(request.headers || {}) };
   if (request.tokens) {
     const file = typeof request.tokens === 'string' ? request.tokens : writeLines(dir, `${name}-tokens.txt`, request.tokens);
@@ -57,13 +65,20 @@ function writeLines(dir, name, lines) {
 export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
   const version = toolVersion(wrkBin, ['-v'], /wrk\s+([^\s]+)/);
   const scripts = new Map();
+  // Per target and rate: asked/got of the last paced run (its warmup), to ask the next run for
+  // enough more that the answer time the pause does not count is made up.
+  const catchUp = new Map();
   return {
     name: 'wrk',
     version,
-    canHoldRate: false,
-    async run(baseUrl, request, { connections, durationS }) {
-      const key = JSON.stringify({ ...request, tokens: request.tokens ? (typeof request.tokens === 'string' ? request.tokens : request.tokens.length) : null });
-      if (!scripts.has(key)) scripts.set(key, requestLua(tmpDir, `req${scripts.size}`, request));
+    canHoldRate: true,
+    async run(baseUrl, request, { connections, durationS, rate = 0 }) {
+      const rateKey = `${baseUrl}${request.path || '/'} ${rate}`;
+      const factor = rate > 0 ? catchUp.get(rateKey) ?? 1 : 1;
+      // Connections x 1000 / rate ms between one connection's requests; answer time comes on top.
+      const paceMs = rate > 0 ? (1000 * connections) / (rate * factor) : 0;
+      const key = JSON.stringify({ ...request, paceMs, tokens: request.tokens ? (typeof request.tokens === 'string' ? request.tokens : request.tokens.length) : null });
+      if (!scripts.has(key)) scripts.set(key, requestLua(tmpDir, `req${scripts.size}`, request, paceMs));
       const args = [
         '-t', String(Math.min(threads, connections)),
         '-c', String(connections),
@@ -80,7 +95,14 @@ export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
       const line = c.stdoutBuf.split('\n').reverse().find((l) => l.startsWith('{"report":"wrk"'));
       if (!line) throw new Error(`wrk produced no report (${c.exitInfo}): ${c.tail(5)}\n${c.stdoutBuf.slice(-500)}`);
       const r = JSON.parse(line);
-      return { ...r, tool: 'wrk', status: null, latency_source: 'wrk' };
+      if (rate > 0 && r.rps > 0) catchUp.set(rateKey, Math.min(2, factor * (rate / r.rps)));
+      return {
+        ...r,
+        tool: 'wrk',
+        status: null,
+        target_rate: rate || null,
+        latency_source: rate > 0 ? 'wrk (paced by delay(); from request write to answer, no coordinated-omission correction)' : 'wrk',
+      };
     },
   };
 }

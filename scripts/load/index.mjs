@@ -3,7 +3,7 @@
 // or --help). Starts its own upstream and ztgate (dist/cli.js on a generated
 // config with one route per scenario) unless --url names a running gateway,
 // checks that the scenario's request succeeds, then measures maximum
-// throughput (wrk or autocannon) or latency at a fixed rate (autocannon).
+// throughput or latency at a fixed rate (wrk, paced; autocannon without wrk).
 // A benchmark, not a test: it asserts nothing about timings. Exit codes:
 // 0 measured, 1 could not measure, 2 bad command line.
 import fs from 'node:fs';
@@ -38,7 +38,7 @@ installCleanup();
 function pickTool() {
   const wrk = findBin('wrk');
   if (opts.tool === 'wrk' && !wrk) fail('--tool wrk: wrk is not installed (scripts/install-bench-tools.sh installs it)', 2);
-  if (opts.rate || opts.tool === 'autocannon' || !wrk) return autocannonRunner();
+  if (opts.tool === 'autocannon' || !wrk) return autocannonRunner();
   return wrkRunner(wrk, { tmpDir, threads: opts.threads });
 }
 
