@@ -60,7 +60,6 @@ t.test('bad command lines: refused with a message naming the problem, exit 2, no
     [['nosuch'], /unknown scenario "nosuch" \(known: bare, /],
     [['bare', 'jwt'], /one scenario at a time/],
     [['bare', '--rate', '0'], /--rate "0": want an integer >= 1/],
-    [['bare', '--rate', '100', '--tool', 'wrk'], /--rate needs autocannon/],
     [['bare', '--tool', 'ab'], /--tool "ab": want auto, autocannon or wrk/],
     [['bare', '--duration', 'ten'], /--duration "ten"/],
     [['bare', '--connections', '1.5'], /--connections "1.5": want an integer/],
