@@ -58,7 +58,7 @@ export function detectPii(text: string, entities?: readonly string[], opts: Dete
   let all: PiiSpan[] | null = null;
   for (let k = 0; k < wanted.length; k++) {
     const e = wanted[k]!;
-    const builtIn: Detector | undefined = DETECTORS[e];
+    const builtIn = DETECTORS[e] as Detector | undefined;
     const det = builtIn ?? opts.extra?.[e];
     if (!det) throw new Error(`unknown PII entity ${e}`);
     if (builtIn && !(e === 'EMAIL_ADDRESS' ? at : digits >= MIN_DIGITS[e]!)) continue;
