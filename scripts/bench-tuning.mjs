@@ -24,7 +24,7 @@ import { ROOT, fail, freePorts, installCleanup, log, setTag, setTmpDir, state, s
 import { DISTINCT_TOKENS_DEFAULT, SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, median, ratio, round } from './lib/stats.mjs';
-import { TokenRotation } from './lib/token-rotation.mjs';
+import { TokenRotation, runRotated } from './lib/token-rotation.mjs';
 import { detectTools } from './lib/tools.mjs';
 
 setTag('bench-tuning');
@@ -146,19 +146,8 @@ installCleanup();
 // ---------------------------------------------------------------- one measured run
 
 /** One load run; a target with a token rotation gets tokens it has not sent yet. */
-async function runOnce(load, t, durationS) {
-  const base = `http://127.0.0.1:${t.port}`;
-  const opts = { connections: settings.connections, durationS };
-  if (!t.rotation) return load.run(base, t.request, opts);
-  const r = t.rotation.next(t.name, { asArray: load.name !== 'wrk' });
-  let s = null;
-  try {
-    s = await load.run(base, { ...t.request, tokens: r.tokens }, opts);
-    return s;
-  } finally {
-    // Requests in flight when the run ended took a token too.
-    r.done(s?.requests ?? 0, settings.connections);
-  }
+function runOnce(load, t, durationS) {
+  return runRotated(load, `http://127.0.0.1:${t.port}`, t.request, { connections: settings.connections, durationS }, t.rotation, t.name);
 }
 
 /** Warmup (unrecorded), then a measured run with the CPU of the gateway's process group around it. */

@@ -54,3 +54,20 @@ export class TokenRotation {
     return { tokens: file, done };
   }
 }
+
+/**
+ * One load run of `request` on `load` (a loadgen runner); with a rotation, the run
+ * gets the tokens `owner` has not sent yet. Requests in flight when a run ends took
+ * a token too: `connections` of slack.
+ */
+export async function runRotated(load, base, request, opts, rotation, owner) {
+  if (!rotation) return load.run(base, request, opts);
+  const r = rotation.next(owner, { asArray: load.name !== 'wrk' });
+  let s = null;
+  try {
+    s = await load.run(base, { ...request, tokens: r.tokens }, opts);
+    return s;
+  } finally {
+    r.done(s?.requests ?? 0, opts.connections);
+  }
+}

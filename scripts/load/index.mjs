@@ -17,6 +17,7 @@ import { startUpstream, startZtgate } from '../lib/servers.mjs';
 import { loadavgNow, machineInfo } from '../lib/stats.mjs';
 import { USAGE, UsageError, parse } from './args.mjs';
 import { buildResult, formatResult } from './report.mjs';
+import { TokenRotation, runRotated } from '../lib/token-rotation.mjs';
 
 setTag('load');
 
@@ -82,10 +83,13 @@ async function main() {
   const runOpts = { connections: opts.connections, durationS: opts.duration, rate: opts.rate };
   log(`${opts.scenario}: ${opts.rate ? `fixed rate ${opts.rate}/s` : 'maximum throughput'} with ${tool.name}, ` +
     `${opts.connections} connections, ${opts.warmup} s warmup + ${opts.duration} s`);
-  if (opts.warmup > 0) await tool.run(baseUrl, request, { ...runOpts, durationS: opts.warmup });
+  // Distinct tokens: the measured run starts after the warmup's, not again at the first line.
+  const rotation = typeof request.tokens === 'string' ? new TokenRotation(request.tokens, tmpDir) : null;
+  const run = (o) => runRotated(tool, baseUrl, request, o, rotation, 'load');
+  if (opts.warmup > 0) await run({ ...runOpts, durationS: opts.warmup });
   if (state.interrupted) return;
   const cpuBefore = gateway ? groupCpuSeconds(gateway.pid) : null;
-  const sample = await tool.run(baseUrl, request, runOpts);
+  const sample = await run(runOpts);
   const cpuAfter = gateway ? groupCpuSeconds(gateway.pid) : null;
   if (gateway && gateway.exited) fail(`the gateway stopped during the run (${gateway.exitInfo}):\n${gateway.tail()}`);
   sample.request = request;
