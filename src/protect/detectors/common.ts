@@ -1,6 +1,9 @@
 // Shared types and char-code helpers for the PII detectors. Every detector is a
 // single left-to-right scan over char codes (no regexes), so time is linear in
 // the input: each detector visits each character a bounded number of times.
+// They run on every string value of every masked body, so the scan loops allocate
+// nothing per candidate: group runs are read into a caller-owned scratch object,
+// digits are read from the text in place instead of being copied into strings.
 
 export type PiiEntity = 'CREDIT_CARD' | 'US_SSN' | 'EMAIL_ADDRESS' | 'PHONE_NUMBER' | 'IBAN_CODE';
 
@@ -25,6 +28,17 @@ export const isWordChar = (c: number): boolean =>
   isAlnum(c) || c === 95 /* _ */ || (c > 127 && c !== 0xa0 && !(c >= 0x2000 && c <= 0x206f) && c !== 0x3000);
 
 export const code = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
+
+/** End (exclusive) of the run of ASCII digits starting at `i`. */
+export function digitRunEnd(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i;
+}
 
 /**
  * True when the value starting at `i` is not glued to a preceding word or to a
@@ -55,64 +69,105 @@ export function spaceJoined(s: string, i: number, sep: number): boolean {
   return true;
 }
 
-/** True when the value ending at `end` (exclusive) is not followed by a word char or by `sep digit`. */
-export function rightBoundary(s: string, end: number, seps = '-.'): boolean {
-  const n = code(s, end);
-  if (n < 0) return true;
-  if (isWordChar(n)) return false;
-  if (seps.indexOf(String.fromCharCode(n)) >= 0 && isDigit(code(s, end + 1))) return false;
-  return true;
-}
-
-/** Digits of a value, separators dropped. */
-export function digitsOf(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (isDigit(c)) out += s[i];
-  }
-  return out;
+/** True when `end` (exclusive) ends a number: no word char, and no `.` or `,` and a digit (a decimal, a longer number) after it. */
+export function numberEnds(s: string, end: number): boolean {
+  const after = code(s, end);
+  if (after < 0) return true;
+  if (isWordChar(after)) return false;
+  return !((after === 46 || after === 44) && isDigit(code(s, end + 1)));
 }
 
 /**
- * Reads a run of digit groups from `i`: digits, then (one separator char from `seps`,
- * the same one throughout, then digits)*. Stops at the first other char. Returns the
- * groups' lengths, the separator used (-1 for none) and the end offset. Linear in the
- * run's length; `maxDigits` bounds the work on a long run.
+ * A run of digit groups, filled in by `readGroups`. Callers keep one per module and
+ * reuse it, so reading a candidate allocates nothing.
  */
-export interface GroupRun {
-  groups: number[];
-  sep: number;
-  end: number;
-  /** offsets at which each group starts */
-  starts: number[];
+export class GroupRun {
+  /** number of groups read */
+  count = 0;
+  /** the separator's char code, -1 when there is a single group */
+  sep = -1;
+  /** end offset (exclusive) of the last group */
+  end = 0;
+  /** group lengths in digits; only [0, count) is meaningful */
+  readonly lens: Int32Array;
+  /** `maxGroups`: readGroups stops after this many */
+  constructor(maxGroups: number) {
+    this.lens = new Int32Array(maxGroups);
+  }
 }
 
-export function readGroups(s: string, i: number, seps: readonly number[], maxGroups: number): GroupRun {
-  const groups: number[] = [];
-  const starts: number[] = [];
-  let sep = -1;
-  let j = i;
+/**
+ * Reads a run of digit groups from `i` into `run`: digits, then (one separator char
+ * from `seps`, the same one throughout, then digits)*. Stops at the first other char
+ * or after `run.lens.length` groups. Linear in the run's length.
+ * The first group starts at `i` and must be digits (callers check).
+ */
+export function readGroups(s: string, i: number, seps: readonly number[], run: GroupRun): void {
   const n = s.length;
-  while (j < n && groups.length < maxGroups) {
+  const lens = run.lens;
+  const maxGroups = lens.length;
+  let count = 0;
+  let sep = -1;
+  let end = i;
+  let j = i;
+  while (j < n && count < maxGroups) {
     const gs = j;
-    while (j < n && isDigit(s.charCodeAt(j))) j++;
+    j = digitRunEnd(s, j);
     if (j === gs) break;
-    groups.push(j - gs);
-    starts.push(gs);
-    const c = code(s, j);
-    if (c < 0 || !seps.includes(c) || (sep >= 0 && c !== sep) || !isDigit(code(s, j + 1))) break;
+    lens[count++] = j - gs;
+    end = j;
+    if (j + 1 >= n) break;
+    const c = s.charCodeAt(j);
+    // the separator is fixed by the first one; a separator counts only before a digit
+    if ((sep >= 0 ? c !== sep : seps.indexOf(c) < 0) || !isDigit(s.charCodeAt(j + 1))) break;
     sep = c;
     j++;
   }
-  const last = groups.length - 1;
-  return { groups, sep, starts, end: last >= 0 ? starts[last]! + groups[last]! : i };
+  run.count = count;
+  run.sep = sep;
+  run.end = end;
 }
 
-/** Whether a keyword from `words` appears (case-insensitive, whole word) in s[from, to). */
+/**
+ * Whether a keyword from `words` appears (case-insensitive, whole word) in s[from, to).
+ * Only the window's own chars count as neighbours: a keyword at its edge is whole.
+ * Keywords are lower-case ASCII and start with a letter, so a whole-word match starts
+ * where a run of letters starts: only those offsets are tried.
+ */
 export function hasKeyword(s: string, from: number, to: number, words: readonly string[]): boolean {
   const lo = Math.max(0, from);
-  const window = s.slice(lo, Math.max(lo, to)).toLowerCase();
+  const hi = Math.min(s.length, Math.max(lo, to));
+  for (let k = lo; k < hi; k++) {
+    const c = s.charCodeAt(k);
+    // beyond ASCII, lower-casing can change the length ('İ' becomes two chars): the exact, allocating path
+    if (c > 127) return hasKeywordLowered(s, lo, hi, words);
+  }
+  let prevAlpha = false;
+  for (let k = lo; k < hi; k++) {
+    const alpha = isAlpha(s.charCodeAt(k));
+    if (alpha && !prevAlpha) {
+      for (const w of words) if (keywordAt(s, k, hi, w)) return true;
+    }
+    prevAlpha = alpha;
+  }
+  return false;
+}
+
+/** `w` (lower case) at s[k..) within the window ending at `hi`, and no letter right after it. */
+function keywordAt(s: string, k: number, hi: number, w: string): boolean {
+  const len = w.length;
+  if (k + len > hi) return false;
+  for (let x = 0; x < len; x++) {
+    let c = s.charCodeAt(k + x);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== w.charCodeAt(x)) return false;
+  }
+  return k + len === hi || !isAlpha(s.charCodeAt(k + len));
+}
+
+/** hasKeyword on the lower-cased window (the window holds non-ASCII chars). */
+function hasKeywordLowered(s: string, lo: number, hi: number, words: readonly string[]): boolean {
+  const window = s.slice(lo, hi).toLowerCase();
   for (const w of words) {
     let k = window.indexOf(w);
     while (k >= 0) {

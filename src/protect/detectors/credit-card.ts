@@ -2,7 +2,7 @@
 // or dash): 4-4-4-4[-1..3], 4-6-5 (Amex), 4-6-4 (Diners), 4-4-4-1..3 (13–15 digits).
 // Accepted only when the number passes the Luhn check and matches a known issuer's
 // prefix and length.
-import { type PiiSpan, isDigit, leftBoundary, spaceJoined, readGroups, code, isWordChar } from './common.js';
+import { type PiiSpan, isDigit, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun } from './common.js';
 
 interface Issuer {
   name: string;
@@ -64,35 +64,82 @@ export function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-export function issuerOf(digits: string): string | null {
-  for (const is of ISSUERS) {
-    if (digits.length < is.minLen || digits.length > is.maxLen) continue;
-    const p = Number(digits.slice(0, is.digits));
-    if (p >= is.lo && p <= is.hi) return is.name;
+// Issuer prefixes are compared as numbers cut from the card's first four digits:
+// dividing by 10^(4 - digits) reads the first `digits` of them (no slice, no Number()).
+const CUT = [1000, 100, 10, 1];
+
+/** The first issuer in ISSUERS whose prefix and length fit, given the first four digits as a number. */
+function issuerIndex(first4: number, len: number): number {
+  for (let k = 0; k < ISSUERS.length; k++) {
+    const is = ISSUERS[k]!;
+    if (len < is.minLen || len > is.maxLen) continue;
+    const p = Math.floor(first4 / CUT[is.digits - 1]!);
+    if (p >= is.lo && p <= is.hi) return k;
   }
-  return null;
+  return -1;
+}
+
+export function issuerOf(digits: string): string | null {
+  // a card has 12+ digits: the first four are always there
+  if (digits.length < 4) return null;
+  const k = issuerIndex(Number(digits.slice(0, 4)), digits.length);
+  return k < 0 ? null : ISSUERS[k]!.name;
 }
 
 export function isValidCard(digits: string): boolean {
   if (digits.length < 12 || digits.length > 19) return false;
-  // all one digit (0000…, 1111…) is a placeholder, not a card
+  for (let i = 0; i < digits.length; i++) if (!isDigit(digits.charCodeAt(i))) return false;
+  return cardDigitsOk(digits, 0, digits.length, digits.length);
+}
+
+/**
+ * isValidCard on the `len` digits in s[start, end), separators skipped: not all one
+ * digit (0000…, 1111… are placeholders), a known issuer, and the Luhn check.
+ * Reads the text in place, cheapest test first.
+ */
+function cardDigitsOk(s: string, start: number, end: number, len: number): boolean {
+  let first4 = 0;
+  let seen = 0;
   let same = true;
-  for (let i = 1; i < digits.length && same; i++) same = digits[i] === digits[0];
-  if (same) return false;
-  return issuerOf(digits) !== null && luhn(digits);
+  const d0 = s.charCodeAt(start);
+  for (let k = start; k < end && seen < 4; k++) {
+    const c = s.charCodeAt(k);
+    if (!isDigit(c)) continue;
+    first4 = first4 * 10 + (c - 48);
+    seen++;
+  }
+  if (issuerIndex(first4, len) < 0) return false;
+  // Luhn from the right, doubling every second digit
+  let sum = 0;
+  let dbl = false;
+  for (let k = end - 1; k >= start; k--) {
+    const c = s.charCodeAt(k);
+    if (!isDigit(c)) continue;
+    if (c !== d0) same = false;
+    let d = c - 48;
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    dbl = !dbl;
+  }
+  return !same && sum % 10 === 0;
 }
 
 const SEPS = [32, 45]; // space, dash
+/** 6 groups: one more than any valid grouping has, so a longer run is seen as such */
+const run = new GroupRun(6);
 
-function validGrouping(g: readonly number[]): boolean {
-  if (g.length === 1) return g[0]! >= 12 && g[0]! <= 19;
+function validGrouping(g: Int32Array, count: number): boolean {
+  if (count === 1) return g[0]! >= 12 && g[0]! <= 19;
   if (g[0] !== 4) return false;
-  if (g.length === 3 && g[1] === 6 && (g[2] === 5 || g[2] === 4)) return true; // Amex, Diners
+  if (count === 3 && g[1] === 6 && (g[2] === 5 || g[2] === 4)) return true; // Amex, Diners
   // 4-4-4-x (x 1..4), 4-4-4-4-x (x 1..3)
-  if (g.length < 4 || g.length > 5) return false;
-  for (let i = 1; i < g.length - 1; i++) if (g[i] !== 4) return false;
-  const last = g[g.length - 1]!;
-  return g.length === 4 ? last >= 1 && last <= 4 : last >= 1 && last <= 3;
+  if (count < 4 || count > 5) return false;
+  for (let i = 1; i < count - 1; i++) if (g[i] !== 4) return false;
+  const last = g[count - 1]!;
+  return count === 4 ? last >= 1 && last <= 4 : last >= 1 && last <= 3;
 }
 
 export function detectCreditCards(text: string): PiiSpan[] {
@@ -105,42 +152,32 @@ export function detectCreditCards(text: string): PiiSpan[] {
       i++;
       continue;
     }
-    if (!leftBoundary(text, i)) {
-      // skip the rest of this digit run
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
-      continue;
-    }
-    // fast path: a card's first group is 4 digits, or the whole 12–19 digit number
-    let f = i;
-    while (f < n && isDigit(text.charCodeAt(f))) f++;
+    // the first digit run: a card's first group is 4 digits, or the whole 12–19 digit number
+    const f = digitRunEnd(text, i);
     const first = f - i;
-    if (first !== 4 && (first < 12 || first > 19)) {
+    if ((first !== 4 && (first < 12 || first > 19)) || !leftBoundary(text, i)) {
       i = f;
       continue;
     }
-    const run = readGroups(text, i, SEPS, 6);
-    let g = run.groups;
+    readGroups(text, i, SEPS, run);
+    let count = run.count;
     let end = run.end;
     // A bare 12–19 digit run followed by a differently shaped group: keep the run alone.
-    if (g.length > 1 && g[0]! >= 12) {
-      g = [g[0]!];
-      end = i + g[0]!;
+    if (count > 1 && first >= 12) {
+      count = 1;
+      end = f;
     }
-    const after = code(text, end);
-    const okRight =
-      after < 0 ||
-      (!isWordChar(after) && !((after === 46 || after === 44) && isDigit(code(text, end + 1)))) ;
-    if (okRight && !spaceJoined(text, i, run.sep) && validGrouping(g)) {
-      const raw = text.slice(i, end);
-      const digits = g.length === 1 ? raw : raw.replace(/[ -]/g, '');
-      if (isValidCard(digits)) {
+    if (validGrouping(run.lens, count) && numberEnds(text, end) && !spaceJoined(text, i, run.sep)) {
+      let digits = 0;
+      for (let k = 0; k < count; k++) digits += run.lens[k]!;
+      if (cardDigitsOk(text, i, end, digits)) {
         out.push({ entity: 'CREDIT_CARD', start: i, end, score: 0.95 });
         i = end;
         continue;
       }
     }
     // advance past the first group only: a later group may start nothing (not at a boundary)
-    i = run.starts.length ? run.starts[0]! + run.groups[0]! : i + 1;
+    i = f;
   }
   return out;
 }

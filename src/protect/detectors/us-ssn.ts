@@ -3,23 +3,36 @@
 // 666 or 9xx; group not 00; serial not 0000; not all one digit; not a well-known
 // sample (078-05-1120, 219-09-9999, 123-45-6789). Shapes without the 3-2-4 grouping
 // score lower unless an SSN keyword is near.
-import { type PiiSpan, isDigit, leftBoundary, spaceJoined, readGroups, code, isWordChar, hasKeyword } from './common.js';
+import { type PiiSpan, isDigit, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword } from './common.js';
 
-const SAMPLES = new Set(['078051120', '219099999', '123456789', '457555462']);
 const KEYWORDS = ['ssn', 'ssns', 'social security', 'social', 'ssa', 'ss#', 'ss #', 'tin', 'itin', 'taxpayer'];
+/** well-known sample SSNs, as numbers (078-05-1120 is 78051120) */
+const SAMPLES = new Set([78051120, 219099999, 123456789, 457555462]);
 
 export function isValidSsn(d: string): boolean {
   if (d.length !== 9) return false;
-  const area = d.slice(0, 3);
-  if (area === '000' || area === '666' || d[0] === '9') return false;
-  if (d.slice(3, 5) === '00' || d.slice(5) === '0000') return false;
-  let same = true;
-  for (let i = 1; i < 9 && same; i++) same = d[i] === d[0];
-  if (same) return false;
-  return !SAMPLES.has(d);
+  let v = 0;
+  for (let i = 0; i < 9; i++) {
+    const c = d.charCodeAt(i);
+    if (!isDigit(c)) return false;
+    v = v * 10 + (c - 48);
+  }
+  return validSsnNumber(v);
+}
+
+/** The SSN rules on the nine digits read as one number (they fit a double exactly). */
+function validSsnNumber(v: number): boolean {
+  const area = Math.floor(v / 1e6);
+  if (area === 0 || area === 666 || area >= 900) return false;
+  if (Math.floor(v / 1e4) % 100 === 0 || v % 1e4 === 0) return false;
+  // all one digit: a multiple of 111111111 (000000000 already failed on its area)
+  if (v % 111111111 === 0) return false;
+  return !SAMPLES.has(v);
 }
 
 const SEPS = [45, 32, 46]; // - space .
+/** 4 groups: one more than the 3-2-4 shape, so a longer run is seen as such */
+const run = new GroupRun(4);
 
 export function detectSsns(text: string): PiiSpan[] {
   const out: PiiSpan[] = [];
@@ -30,39 +43,35 @@ export function detectSsns(text: string): PiiSpan[] {
       i++;
       continue;
     }
-    if (!leftBoundary(text, i)) {
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
-      continue;
-    }
-    let f = i;
-    while (f < n && isDigit(text.charCodeAt(f))) f++;
+    // the first group: 3 (AAA-GG-SSSS, AAA-GGSSSS), 5 (AAAGG-SSSS) or 9 digits
+    const f = digitRunEnd(text, i);
     const first = f - i;
-    if (first !== 3 && first !== 5 && first !== 9) {
+    if ((first !== 3 && first !== 5 && first !== 9) || !leftBoundary(text, i)) {
       i = f;
       continue;
     }
-    const run = readGroups(text, i, SEPS, 4);
-    const g = run.groups;
+    readGroups(text, i, SEPS, run);
+    const g = run.lens;
+    const count = run.count;
     const end = run.end;
-    const after = code(text, end);
-    const okRight = after < 0 || (!isWordChar(after) && !((after === 46 || after === 44) && isDigit(code(text, end + 1))));
     let score = 0;
-    if (okRight && !spaceJoined(text, i, run.sep)) {
-      if (g.length === 3 && g[0] === 3 && g[1] === 2 && g[2] === 4) score = 0.6;
-      else if (g.length === 1 && g[0] === 9) score = 0.3;
-      else if (g.length === 2 && run.sep === 45 && ((g[0] === 3 && g[1] === 6) || (g[0] === 5 && g[1] === 4))) score = 0.3;
-    }
-    if (score > 0) {
-      let d = '';
-      for (let k = i; k < end; k++) if (isDigit(text.charCodeAt(k))) d += text[k];
-      if (isValidSsn(d)) {
+    if (count === 3 && g[0] === 3 && g[1] === 2 && g[2] === 4) score = 0.6;
+    else if (count === 1 && g[0] === 9) score = 0.3;
+    else if (count === 2 && run.sep === 45 && ((g[0] === 3 && g[1] === 6) || (g[0] === 5 && g[1] === 4))) score = 0.3;
+    if (score > 0 && numberEnds(text, end) && !spaceJoined(text, i, run.sep)) {
+      let v = 0;
+      for (let k = i; k < end; k++) {
+        const c = text.charCodeAt(k);
+        if (isDigit(c)) v = v * 10 + (c - 48);
+      }
+      if (validSsnNumber(v)) {
         if (hasKeyword(text, i - 40, i, KEYWORDS)) score += 0.3;
         out.push({ entity: 'US_SSN', start: i, end, score });
         i = end;
         continue;
       }
     }
-    i = run.starts[0]! + run.groups[0]!;
+    i = f;
   }
   return out;
 }
