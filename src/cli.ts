@@ -2,14 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readTuning } from './config/env.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
-import { demoConfig, demoPorts } from './demo/config.js';
-import { startDemoUpstream } from './demo/upstream.js';
-import { createLogger, type Logger } from './observe/log.js';
+import type { Logger } from './observe/log.js';
 import { resolveAdminToken, type AdminToken } from './admin/token.js';
 import { loadUws } from './server/uws.js';
-import { Supervisor } from './server/supervisor.js';
+
+// The config loader, logger, supervisor and demo are imported when a path needs
+// them: `--check`, `--help` and a refused environment then skip most of the
+// module graph (each test spawn of the CLI paid for all of it).
 
 const USAGE = `ztgate — zero-trust API gateway
 
@@ -23,7 +23,7 @@ tuning (environment): ZTGATE_PROCESSES, ZTGATE_WORKERS, ZTGATE_SHARDS, ZTGATE_LO
 ZTGATE_DRAIN_MS, ZTGATE_CONFIG; admin API: ZTGATE_ADMIN_PORT, ZTGATE_ADMIN_ADDR,
 ZTGATE_ADMIN_TOKEN or ZTGATE_ADMIN_TOKEN_FILE; see README.`;
 
-function main(): void {
+async function main(): Promise<void> {
   let args;
   try {
     args = parseArgs({
@@ -59,6 +59,7 @@ function main(): void {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(1);
   }
+  const { createLogger } = await import('./observe/log.js');
   const log = createLogger(tuning.logLevel, { role: 'supervisor' });
   const path = args.config ?? tuning.configPath;
   let admin: AdminToken | null;
@@ -72,7 +73,7 @@ function main(): void {
   delete process.env.ZTGATE_ADMIN_TOKEN;
   if (admin?.warning) log.warn(admin.warning);
   if (admin === null && tuning.admin.port !== 0) log.warn('admin listener off: set ZTGATE_ADMIN_TOKEN or ZTGATE_ADMIN_TOKEN_FILE to turn it on');
-  if (path) return void runWithFile(path, tuning, log, admin);
+  if (path) return runWithFile(path, tuning, log, admin);
   void runDemo(tuning, log, admin);
 }
 
@@ -80,7 +81,8 @@ function adminOption(tuning: ReturnType<typeof readTuning>, admin: AdminToken | 
   return admin === null ? null : { host: tuning.admin.addr, port: tuning.admin.port, token: admin.token };
 }
 
-function check(path: string): void {
+async function check(path: string): Promise<void> {
+  const { ConfigError, loadConfigFile } = await import('./config/load.js');
   try {
     const config = loadConfigFile(path);
     process.stdout.write(
@@ -95,7 +97,8 @@ function check(path: string): void {
   }
 }
 
-function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): void {
+async function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): Promise<void> {
+  const [{ ConfigError, loadConfigFile }, { Supervisor }] = await Promise.all([import('./config/load.js'), import('./server/supervisor.js')]);
   let config: GatewayConfig;
   try {
     config = loadConfigFile(path);
@@ -115,6 +118,11 @@ function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, log: L
 }
 
 async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): Promise<void> {
+  const [{ demoConfig, demoPorts }, { startDemoUpstream }, { Supervisor }] = await Promise.all([
+    import('./demo/config.js'),
+    import('./demo/upstream.js'),
+    import('./server/supervisor.js'),
+  ]);
   const ports = demoPorts();
   try {
     await startDemoUpstream('127.0.0.1', ports.upstream);
@@ -160,4 +168,4 @@ function adminLines(url: string | null, admin: AdminToken | null): string[] {
   ];
 }
 
-main();
+await main();
