@@ -17,36 +17,35 @@
 // window: linear time.
 import { type PiiSpan, isDigit, isAlnum, code, isWordChar, hasKeyword } from './common.js';
 
-const CC2 = new Set([
+// Assigned E.164 country calling codes of two and three digits, as lookup tables indexed
+// by the code's value (built once at load; the classifier reads the digits as numbers).
+const CC2 = new Uint8Array(100);
+for (const cc of [
   20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61,
   62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
-]);
-const CC3_RANGES: ReadonlyArray<readonly [number, number]> = [
+]) CC2[cc] = 1;
+const CC3 = new Uint8Array(1000);
+for (const [lo, hi] of [
   [211, 212], [213, 213], [216, 216], [218, 218], [220, 258], [260, 269], [290, 291], [297, 299],
   [350, 359], [370, 383], [385, 387], [389, 389], [420, 421], [423, 423], [500, 509], [590, 599],
   [670, 670], [672, 692], [800, 800], [808, 808], [850, 850], [852, 853], [855, 856], [870, 870],
   [878, 878], [880, 883], [886, 886], [888, 888], [960, 968], [970, 977], [979, 979], [992, 996], [998, 998],
-];
+] as const) CC3.fill(1, lo, hi + 1);
 
-/** Length of the country calling code at the start of `d`, or 0 when none is assigned. */
-export function countryCodeLength(d: string): number {
-  if (d[0] === '1' || d[0] === '7') return 1;
-  if (d.length >= 2 && CC2.has(Number(d.slice(0, 2)))) return 2;
-  if (d.length >= 3) {
-    const v = Number(d.slice(0, 3));
-    for (const [lo, hi] of CC3_RANGES) if (v >= lo && v <= hi) return 3;
-  }
+/** Length of the country calling code led by the digits a, b, c, or 0 when none is assigned. */
+function countryCodeLength(a: number, b: number, c: number): number {
+  if (a === 1 || a === 7) return 1;
+  if (CC2[a * 10 + b]) return 2;
+  if (CC3[a * 100 + b * 10 + c]) return 3;
   return 0;
 }
 
-/** NANP: NXX NXX XXXX, N = 2..9, area not N11 (555-01xx fictional numbers are kept: test data uses them). */
-export function isNanp(d: string): boolean {
-  if (d.length !== 10) return false;
-  const a = d.charCodeAt(0);
-  const e = d.charCodeAt(3);
-  if (a < 50 || e < 50) return false;
-  if (d[1] === '1' && d[2] === '1') return false; // N11 service codes
-  return true;
+/**
+ * NANP: NXX NXX XXXX, N = 2..9, area not N11 (555-01xx fictional numbers are kept: test
+ * data uses them). Given the digits the rule reads: the area's three and the exchange's first.
+ */
+function isNanp(a0: number, a1: number, a2: number, e0: number): boolean {
+  return a0 >= 2 && e0 >= 2 && !(a1 === 1 && a2 === 1); // N11 service codes
 }
 
 const KEYWORDS = [
@@ -58,145 +57,180 @@ const NEGATIVE = [
   'transaction', 'txn', 'serial', 'policy', 'member', 'routing', 'zip', 'postal', 'sku', 'isbn', 'amount', 'total',
 ];
 
-interface Cand {
-  groups: number[];
-  starts: number[];
-  /** joiner text before group k (index 0 is the text before the first group: '', '+', '(' or '+(') */
-  joiners: string[];
-  end: number;
-  plus: boolean;
+// The text between two groups (a joiner), as a small int: the classifier compares kinds
+// instead of sliced strings. 0 is no joiner (the candidate ends there).
+const J_SPACE = 1; // ' '
+const J_DASH = 2; // '-'
+const J_DOT = 3; // '.'
+const J_CLOSE = 4; // ')'
+const J_CLOSE_SPACE = 5; // ') '
+const J_CLOSE_DASH = 6; // ')-'
+const J_SPACE_OPEN = 7; // ' ('
+const J_DASH_OPEN = 8; // '-('
+const J_SPACED_DASH = 9; // ' - '
+
+const closes = (j: number): boolean => j === J_CLOSE || j === J_CLOSE_SPACE || j === J_CLOSE_DASH;
+const opens = (j: number): boolean => j === J_SPACE_OPEN || j === J_DASH_OPEN;
+/** a joiner holding a space that does not close a parenthesis */
+const spaced = (j: number): boolean => j === J_SPACE || j === J_SPACE_OPEN || j === J_SPACED_DASH;
+
+/** Kind of the joiner s[j, k) (1..3 chars of ' -.()'), 0 when it is none of the accepted ones. */
+function joinerKind(s: string, j: number, k: number): number {
+  const a = s.charCodeAt(j);
+  if (k - j === 1) return a === 32 ? J_SPACE : a === 45 ? J_DASH : a === 46 ? J_DOT : a === 41 ? J_CLOSE : 0;
+  const b = s.charCodeAt(j + 1);
+  if (k - j === 2) {
+    if (a === 41) return b === 32 ? J_CLOSE_SPACE : b === 45 ? J_CLOSE_DASH : 0;
+    if (b === 40) return a === 32 ? J_SPACE_OPEN : a === 45 ? J_DASH_OPEN : 0;
+    return 0;
+  }
+  return a === 32 && b === 45 && s.charCodeAt(j + 2) === 32 ? J_SPACED_DASH : 0;
 }
 
 const MAX_GROUPS = 8;
 const MAX_DIGITS = 17;
 
-function isJoiner(j: string): boolean {
-  switch (j) {
-    case ' ':
-    case '-':
-    case '.':
-    case ') ':
-    case ')':
-    case ' (':
-    case ')-':
-    case '-(':
-    case ' - ':
-      return true;
-    default:
-      return false;
-  }
-}
+/**
+ * The candidate being classified. One per module, refilled by readCandidate: the scan
+ * runs synchronously, and a fresh object and arrays per candidate cost more than the
+ * classification itself.
+ */
+const cand = {
+  /** groups read; readCandidate gives up at MAX_GROUPS + 1 */
+  count: 0,
+  /** led by '+' */
+  plus: false,
+  /** led by '(' alone (not '+(') */
+  paren: false,
+  /** offset of the first digit */
+  start: 0,
+  lens: new Int32Array(MAX_GROUPS + 1),
+  starts: new Int32Array(MAX_GROUPS + 1),
+  /** joiners[k]: kind of the joiner before group k (k >= 1) */
+  joiners: new Uint8Array(MAX_GROUPS + 1),
+  /** digitsUpTo[k]: digits in groups [0, k) */
+  digitsUpTo: new Int32Array(MAX_GROUPS + 2),
+  /** the first five digits' values (the classifier reads no further) */
+  lead: new Int32Array(5),
+  /** lowest k >= 1 whose joiner is spaced (MAX_GROUPS + 1 when none) */
+  firstSpaced: 0,
+};
 
-function readCandidate(s: string, i: number): Cand | null {
+/** Reads the candidate starting at `i` into `cand`; false when there is none. */
+function readCandidate(s: string, i: number): boolean {
+  const n = s.length;
   let j = i;
   let plus = false;
-  let lead = '';
+  let open = false;
   if (code(s, j) === 43) {
     plus = true;
-    lead = '+';
     j++;
   }
   if (code(s, j) === 40) {
-    lead += '(';
+    open = true;
     j++;
   }
-  if (!isDigit(code(s, j))) return null;
-  const groups: number[] = [];
-  const starts: number[] = [];
-  const joiners: string[] = [lead];
+  if (!isDigit(code(s, j))) return false;
+  const { lens, starts, joiners, digitsUpTo, lead } = cand;
+  cand.plus = plus;
+  cand.paren = open && !plus;
+  cand.start = j;
+  cand.firstSpaced = MAX_GROUPS + 1;
+  let count = 0;
   let digits = 0;
-  let open = lead.endsWith('(');
   for (;;) {
     const gs = j;
-    while (j < s.length && isDigit(s.charCodeAt(j)) && digits + (j - gs) <= MAX_DIGITS) j++;
-    groups.push(j - gs);
-    starts.push(gs);
+    while (j < n && isDigit(s.charCodeAt(j)) && digits + (j - gs) <= MAX_DIGITS) {
+      if (digits + (j - gs) < 5) lead[digits + (j - gs)] = s.charCodeAt(j) - 48;
+      j++;
+    }
+    lens[count] = j - gs;
+    starts[count] = gs;
+    count++;
     digits += j - gs;
-    if (digits > MAX_DIGITS || groups.length > MAX_GROUPS) return null;
+    digitsUpTo[count] = digits;
+    if (digits > MAX_DIGITS || count > MAX_GROUPS) return false;
     // joiner: up to 3 chars of [ -.()] then a digit
     let k = j;
-    while (k < s.length && k - j < 3) {
+    while (k < n && k - j < 3) {
       const c = s.charCodeAt(k);
       if (c === 32 || c === 45 || c === 46 || c === 40 || c === 41) k++;
       else break;
     }
     if (k === j || !isDigit(code(s, k))) break;
-    const jn = s.slice(j, k);
-    if (!isJoiner(jn)) break;
-    if (jn.includes(')')) {
+    const jn = joinerKind(s, j, k);
+    if (jn === 0) break;
+    if (closes(jn)) {
       if (!open) break;
       open = false;
     }
-    if (jn.includes('(')) {
+    if (opens(jn)) {
       if (open) break;
       open = true;
     }
-    joiners.push(jn);
+    joiners[count] = jn;
+    if (spaced(jn) && count < cand.firstSpaced) cand.firstSpaced = count;
     j = k;
   }
-  if (open) {
-    // an unclosed '(' only counts when it led the number and closes right after the first group
-    return null;
-  }
-  return { groups, starts, joiners, end: j, plus };
+  cand.count = count;
+  // an unclosed '(' only counts when it led the number and closes right after the first group
+  return !open;
 }
 
-function isDateLike(g: readonly number[], joiners: readonly string[]): boolean {
-  if (g.length < 3) return false;
-  if (g[0]! <= 2 && g[1]! <= 2 && g[2] === 4) return true;
-  if (g[0] === 4 && g[1]! <= 2 && g[2]! <= 2) return true;
-  if (g.length === 3 && joiners[1] === '.' && joiners[2] === '.' && g[0]! <= 2 && g[1]! <= 2 && g[2] === 2) return true;
-  return false;
-}
-
-function isIpLike(g: readonly number[], joiners: readonly string[]): boolean {
-  return g.length === 4 && joiners.slice(1).every((x) => x === '.') && g.every((x) => x <= 3);
-}
-
-/** Score for groups[0..k) of `c`, 0 when not a phone number. */
-function classify(s: string, c: Cand, k: number, start: number, glued: boolean): number {
-  const g = c.groups.slice(0, k);
-  const joiners = c.joiners.slice(0, k);
-  const end = c.starts[k - 1]! + g[k - 1]!;
-  let d = '';
-  for (let x = c.starts[0]!; x < end; x++) if (isDigit(s.charCodeAt(x))) d += s[x];
-  if (isIpLike(g, joiners)) return 0;
-  if (c.plus) {
-    const ccl = countryCodeLength(d);
-    if (ccl === 0) return 0;
-    if (g[0]! < ccl) return 0;
-    const nsn = d.length - ccl;
-    if (nsn < 4 || d.length > 15 || d.length < 8) return 0;
-    if (d[0] === '1' && !isNanp(d.slice(1))) return 0;
+/** Score for the first k groups of `cand`, 0 when they are not a phone number. */
+function classify(s: string, k: number, start: number, glued: boolean): number {
+  const len = cand.digitsUpTo[k]!;
+  // every shape below has 8+ digits (+CC with 4+ more, NANP 10, trunk 9+, bare runs 10+)
+  if (len < 8) return 0;
+  const g = cand.lens;
+  const jn = cand.joiners;
+  const d = cand.lead;
+  const d0 = d[0]!;
+  const d1 = d[1]!;
+  const d2 = d[2]!;
+  const d3 = d[3]!;
+  const d4 = d[4]!;
+  const g0 = g[0]!;
+  const g1 = g[1]!;
+  const g2 = g[2]!;
+  const g3 = g[3]!;
+  // IP-like dotted quad
+  if (k === 4 && jn[1] === J_DOT && jn[2] === J_DOT && jn[3] === J_DOT && g0 <= 3 && g1 <= 3 && g2 <= 3 && g3 <= 3) return 0;
+  if (cand.plus) {
+    const ccl = countryCodeLength(d0, d1, d2);
+    if (ccl === 0 || g0 < ccl) return 0;
+    if (len - ccl < 4 || len > 15) return 0;
+    if (d0 === 1 && !(len === 11 && isNanp(d1, d2, d3, d4))) return 0;
     return 0.8;
   }
-  if (isDateLike(g, joiners)) return 0;
-  const paren = joiners[0] === '(';
+  // date-like
+  if (k >= 3) {
+    if (g0 <= 2 && g1 <= 2 && g2 === 4) return 0;
+    if (g0 === 4 && g1 <= 2 && g2 <= 2) return 0;
+    if (k === 3 && jn[1] === J_DOT && jn[2] === J_DOT && g0 <= 2 && g1 <= 2 && g2 === 2) return 0;
+  }
+  const paren = cand.paren;
+  const nanp334 = k === 3 && g0 === 3 && g1 === 3 && g2 === 4 && isNanp(d0, d1, d2, d3);
   // glued to a preceding lower-case word (a missing space): only the distinctive
   // dash- or dot-separated NANP shape counts
-  if (glued) {
-    const ok = g.length === 3 && g[0] === 3 && g[1] === 3 && g[2] === 4 && isNanp(d) && joiners[1] === joiners[2] && (joiners[1] === '-' || joiners[1] === '.');
-    return ok ? 0.5 : 0;
-  }
+  if (glued) return nanp334 && jn[1] === jn[2] && (jn[1] === J_DASH || jn[1] === J_DOT) ? 0.5 : 0;
   // NANP national
-  if (g.length === 3 && g[0] === 3 && g[1] === 3 && g[2] === 4 && isNanp(d)) {
-    const j1 = joiners[1]!;
-    const j2 = joiners[2]!;
-    if (paren ? j1.startsWith(')') && (j2 === '-' || j2 === ' ' || j2 === '.') : j1 === j2) return 0.7;
+  if (nanp334) {
+    const j1 = jn[1]!;
+    const j2 = jn[2]!;
+    if (paren ? closes(j1) && (j2 === J_DASH || j2 === J_SPACE || j2 === J_DOT) : j1 === j2) return 0.7;
   }
-  if (!paren && g.length === 4 && g[0] === 1 && d[0] === '1' && g[1] === 3 && g[2] === 3 && g[3] === 4 && isNanp(d.slice(1))) {
-    return 0.7;
-  }
+  if (!paren && k === 4 && g0 === 1 && d0 === 1 && g1 === 3 && g2 === 3 && g3 === 4 && isNanp(d1, d2, d3, d4)) return 0.7;
   // trunk-prefixed national
-  if (g.length >= 2 && d[0] === '0' && d[1] !== '0' && d.length >= 9 && d.length <= 12 && g[0]! >= 2 && g[0]! <= 5) {
-    if (!(g.length === 3 && g[0] === 3 && g[1] === 2 && g[2] === 4)) return 0.5;
+  if (k >= 2 && d0 === 0 && d1 !== 0 && len >= 9 && len <= 12 && g0 >= 2 && g0 <= 5) {
+    if (!(k === 3 && g0 === 3 && g1 === 2 && g2 === 4)) return 0.5;
   }
   // unformatted run: needs a phone keyword before it
-  if (g.length === 1 && !paren) {
+  if (k === 1 && !paren) {
     const shaped =
-      (d.length === 10 && isNanp(d)) ||
-      (d.length === 11 && d[0] === '1' && (isNanp(d.slice(1)) || (d.charCodeAt(1) >= 51 && d.charCodeAt(1) <= 57))) ||
-      (d[0] === '0' && d[1] !== '0' && d.length >= 10 && d.length <= 11);
+      (len === 10 && isNanp(d0, d1, d2, d3)) ||
+      (len === 11 && d0 === 1 && (isNanp(d1, d2, d3, d4) || (d1 >= 3 && d1 <= 9))) ||
+      (d0 === 0 && d1 !== 0 && len >= 10 && len <= 11);
     if (shaped && hasKeyword(s, start - 40, start, KEYWORDS) && !hasKeyword(s, start - 40, start, NEGATIVE)) return 0.45;
   }
   return 0;
@@ -238,39 +272,39 @@ export function detectPhones(text: string): PiiSpan[] {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    const shape = isDigit(c) || ((c === 43 || c === 40) && (isDigit(code(text, i + 1)) || (c === 43 && code(text, i + 1) === 40 && isDigit(code(text, i + 2)))));
-    const lb = shape ? phoneLeftBoundary(text, i) : 0;
-    const startsHere = lb !== 0;
-    if (!startsHere) {
+    const digit = isDigit(c);
+    // most chars start nothing: a number starts with a digit, '+' or '('
+    if (!digit && c !== 43 && c !== 40) {
       i++;
-      if (isDigit(c)) while (i < n && isDigit(text.charCodeAt(i))) i++;
       continue;
     }
-    const cand = readCandidate(text, i);
-    if (cand) {
-      let found = false;
-      for (let k = cand.groups.length; k >= 1; k--) {
-        const end = cand.starts[k - 1]! + cand.groups[k - 1]!;
-        if (k < cand.groups.length) {
-          // a shorter prefix only when a plain space (not '-', '.') parts it from what follows,
-          // and the number itself is not space-grouped (then the split would be a guess)
-          if (cand.joiners[k] !== ' ' || cand.joiners.slice(1, k).some((x) => x.includes(' ') && !x.includes(')'))) continue;
-        } else {
-          const after = code(text, end);
-          if (isWordChar(after)) break;
-        }
-        const score = classify(text, cand, k, i, lb === 2);
-        if (score > 0) {
-          out.push({ entity: 'PHONE_NUMBER', start: i, end, score });
-          i = end;
-          found = true;
-          break;
+    const shape = digit || isDigit(code(text, i + 1)) || (c === 43 && code(text, i + 1) === 40 && isDigit(code(text, i + 2)));
+    const lb = shape ? phoneLeftBoundary(text, i) : 0;
+    // fewer than 8 digits in all: no prefix of the candidate is a phone number (see classify)
+    if (lb !== 0 && readCandidate(text, i) && cand.digitsUpTo[cand.count]! >= 8) {
+      const count = cand.count;
+      let end = cand.starts[count - 1]! + cand.lens[count - 1]!;
+      // nothing when the candidate is glued to a word on its right
+      let score = 0;
+      if (!isWordChar(code(text, end))) {
+        score = classify(text, count, i, lb === 2);
+        // else a shorter prefix, only where a plain space (not '-', '.') parts it from what
+        // follows and the number itself is not space-grouped (then the split would be a
+        // guess): that is the prefix ending at the first spaced joiner, if a plain space
+        const k = cand.firstSpaced;
+        if (score === 0 && k < count && cand.joiners[k] === J_SPACE) {
+          end = cand.starts[k - 1]! + cand.lens[k - 1]!;
+          score = classify(text, k, i, lb === 2);
         }
       }
-      if (found) continue;
+      if (score > 0) {
+        out.push({ entity: 'PHONE_NUMBER', start: i, end, score });
+        i = end;
+        continue;
+      }
     }
     i++;
-    if (isDigit(c)) while (i < n && isDigit(text.charCodeAt(i))) i++;
+    if (digit) while (i < n && isDigit(text.charCodeAt(i))) i++;
   }
   return out;
 }
