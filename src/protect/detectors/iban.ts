@@ -2,7 +2,7 @@
 // length, with the ISO 7064 mod-97 check. Written either without separators or in
 // groups of four with one consistent separator (space or dash). Letters must be upper
 // case (the IBAN's printed form). Each candidate reads at most ~45 chars: linear.
-import { type PiiSpan, isDigit, isUpper, isAlnum, code, isWordChar } from './common.js';
+import { type PiiSpan, isDigit, isUpper, code, isWordChar } from './common.js';
 
 /** IBAN lengths by country (SWIFT IBAN registry and the countries Presidio knows). */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -38,48 +38,78 @@ export function isValidIban(compact: string): boolean {
   return ibanChecksumOk(compact);
 }
 
+/** IBAN length by country code, indexed by countryIndex (0 for an unknown code): no slice per capital letter. */
+const LENGTH_BY_COUNTRY = new Uint8Array(26 * 26);
+for (const [cc, len] of Object.entries(IBAN_LENGTHS)) LENGTH_BY_COUNTRY[(cc.charCodeAt(0) - 65) * 26 + (cc.charCodeAt(1) - 65)] = len;
+
+/** The IBAN length for the country code s[i, i + 2), 0 when none (the caller checked s[i] is a capital). */
+function countryLength(s: string, i: number): number {
+  const b = code(s, i + 1);
+  return isUpper(b) ? LENGTH_BY_COUNTRY[(s.charCodeAt(i) - 65) * 26 + (b - 65)]! : 0;
+}
+
 const isIbanChar = (c: number): boolean => isDigit(c) || isUpper(c);
 
-/** Reads an IBAN of `len` chars from `i`; returns [end, compact] or null. */
-function readIban(s: string, i: number, len: number): [number, string] | null {
+/** End of the IBAN of `len` chars (separators not counted) starting at `i`, or -1 when there is none. */
+function ibanEnd(s: string, i: number, len: number): number {
   // ungrouped
   let j = i;
   while (j < i + len && isIbanChar(code(s, j))) j++;
-  if (j === i + len && !isAlnum(code(s, j)) && !isWordChar(code(s, j))) return [j, s.slice(i, j)];
+  if (j === i + len && !isWordChar(code(s, j))) return j;
   // grouped: CCdd, then groups of 4, the last 1..4, one separator char
-  if (j !== i + 4) return null;
+  if (j !== i + 4) return -1;
   const sep = code(s, j);
-  if (sep !== 32 && sep !== 45) return null;
-  let compact = s.slice(i, i + 4);
-  while (compact.length < len) {
-    if (code(s, j) !== sep) return null;
+  if (sep !== 32 && sep !== 45) return -1;
+  let got = 4;
+  while (got < len) {
+    if (code(s, j) !== sep) return -1;
     j++;
     const gs = j;
-    const want = Math.min(4, len - compact.length);
+    const want = Math.min(4, len - got);
     while (j < gs + want && isIbanChar(code(s, j))) j++;
-    if (j !== gs + want) return null;
-    compact += s.slice(gs, j);
+    if (j !== gs + want) return -1;
+    got += want;
   }
-  if (isWordChar(code(s, j))) return null;
-  return [j, compact];
+  if (isWordChar(code(s, j))) return -1;
+  return j;
+}
+
+/**
+ * ibanChecksumOk on the IBAN in s[i, end) as written: the rearranged order (BBAN, then
+ * the first four chars) is read in place, separators skipped, no compact copy built.
+ */
+function checksumInPlace(s: string, i: number, end: number): boolean {
+  let rem = 0;
+  for (let k = i + 4; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
+    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    // else a separator (ibanEnd let only IBAN chars and the separator through)
+  }
+  for (let k = i; k < i + 4; k++) {
+    const c = s.charCodeAt(k);
+    rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
+  }
+  return rem === 1;
 }
 
 export function detectIbans(text: string): PiiSpan[] {
   const out: PiiSpan[] = [];
   const n = text.length;
   let i = 0;
+  // the shortest IBAN (Norway) has 15 chars
   while (i + 15 <= n) {
     const c = text.charCodeAt(i);
     if (!isUpper(c) || isWordChar(code(text, i - 1))) {
       i++;
       continue;
     }
-    const len = IBAN_LENGTHS[text.slice(i, i + 2)];
-    if (len !== undefined && isDigit(code(text, i + 2)) && isDigit(code(text, i + 3))) {
-      const got = readIban(text, i, len);
-      if (got && ibanChecksumOk(got[1])) {
-        out.push({ entity: 'IBAN_CODE', start: i, end: got[0], score: 0.95 });
-        i = got[0];
+    const len = countryLength(text, i);
+    if (len !== 0 && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
+      const end = ibanEnd(text, i, len);
+      if (end >= 0 && checksumInPlace(text, i, end)) {
+        out.push({ entity: 'IBAN_CODE', start: i, end, score: 0.95 });
+        i = end;
         continue;
       }
     }
