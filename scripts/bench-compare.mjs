@@ -20,13 +20,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { groupCpuSeconds } from './lib/cpu.mjs';
-import { autocannonRunner, checkOnce, running, wrkRunner } from './lib/loadgen.mjs';
-import { ROOT, fail, freePorts, installCleanup, log, setTag, setTmpDir, state, stopAll } from './lib/procs.mjs';
+import { benchArgs, describeSample, measureRun, runScript, summarizeSamples } from './lib/bench-run.mjs';
+import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
+import { fail, freePorts, installCleanup, log, setTag, setTmpDir, state } from './lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
-import { fmtNum, formatTable, loadavgNow, machineInfo, median, ratio, round } from './lib/stats.mjs';
+import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
 import { ensureTools } from './lib/tools.mjs';
 
 setTag('bench-compare');
@@ -41,58 +40,24 @@ const ALL_TARGETS = [
 const RATE_TARGETS = ['ztgate-bare', 'ztgate-full', 'nginx-1w'];
 
 function settingsFromArgs() {
-  let v;
-  try {
-    ({ values: v } = parseArgs({
-      args: process.argv.slice(2),
-      strict: true,
-      options: {
-        quick: { type: 'boolean' },
-        runs: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        connections: { type: 'string' },
-        threads: { type: 'string' },
-        targets: { type: 'string' },
-        'rate-fraction': { type: 'string' },
-        'no-rate': { type: 'boolean' },
-        'fastify-jwt-cache': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    fail(`${err.message} (--help lists the options)`, 2);
-  }
-  if (v.help) {
-    process.stdout.write(`usage: npm run bench:compare -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
+  const { v, num, settings: s } = benchArgs({
+    outFile: 'compare-latest.json',
+    options: {
+      targets: { type: 'string' },
+      'rate-fraction': { type: 'string' },
+      'no-rate': { type: 'boolean' },
+      'fastify-jwt-cache': { type: 'string' },
+    },
+    usage: () => `usage: npm run bench:compare -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
        [--threads N] [--targets a,b,...] [--rate-fraction F] [--no-rate] [--fastify-jwt-cache on|off] [--out FILE]
 defaults: 3 runs of 5 s after 1 s warmup, 64 connections, 1 wrk thread, rate phase at 0.7 of each target's maximum
 --quick:  1 run of 2 s after 1 s warmup (a smoke run, about a minute; its numbers mean little)
 targets:  ${ALL_TARGETS.join(', ')}
-`);
-    process.exit(0);
-  }
-  const num = (name, def, { min = 1, integer = true } = {}) => {
-    const raw = v[name];
-    if (raw === undefined) return def;
-    const n = Number(raw);
-    if (raw === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) fail(`--${name} ${JSON.stringify(raw)}: want ${integer ? 'an integer' : 'a number'} >= ${min}`, 2);
-    return n;
-  };
-  const quick = Boolean(v.quick);
-  const s = {
-    quick,
-    runs: num('runs', quick ? 1 : 3),
-    duration_s: num('duration', quick ? 2 : 5),
-    warmup_s: num('warmup', 1, { min: 0, integer: false }),
-    connections: num('connections', 64),
-    threads: num('threads', 1),
-    rate_fraction: num('rate-fraction', 0.7, { min: 0.01, integer: false }),
-    rate_phase: !v['no-rate'],
-    fastify_jwt_cache: (v['fastify-jwt-cache'] ?? 'on') !== 'off',
-    out: v.out ?? path.join(ROOT, 'native-bench', 'results', 'compare-latest.json'),
-  };
+`,
+  });
+  s.rate_fraction = num('rate-fraction', 0.7, { min: 0.01, integer: false });
+  s.rate_phase = !v['no-rate'];
+  s.fastify_jwt_cache = (v['fastify-jwt-cache'] ?? 'on') !== 'off';
   if (s.rate_fraction > 1) fail(`--rate-fraction ${s.rate_fraction}: want at most 1`, 2);
   if (v['fastify-jwt-cache'] !== undefined && !['on', 'off'].includes(v['fastify-jwt-cache'])) fail('--fastify-jwt-cache: want on or off', 2);
   s.targets = v.targets ? v.targets.split(',').map((x) => x.trim()).filter(Boolean) : ALL_TARGETS;
@@ -103,26 +68,7 @@ targets:  ${ALL_TARGETS.join(', ')}
 const settings = settingsFromArgs();
 installCleanup();
 
-// ---------------------------------------------------------------- one measured run
-
-/** Warmup (unrecorded), then a measured run with the CPU of the target's process group around it. */
-async function measure(load, t, { rate = 0 } = {}) {
-  const base = `http://127.0.0.1:${t.port}`;
-  const runOpts = { connections: settings.connections, durationS: settings.duration_s, rate };
-  if (settings.warmup_s > 0) await load.run(base, t.request, { ...runOpts, durationS: settings.warmup_s });
-  const before = groupCpuSeconds(t.child.pid);
-  const s = await load.run(base, t.request, runOpts);
-  const after = groupCpuSeconds(t.child.pid);
-  s.cpu_s = before != null && after != null ? round(after - before, 2) : null;
-  s.req_per_cpu_s = s.cpu_s ? Math.round(s.requests / s.cpu_s) : null;
-  return s;
-}
-
-function describe(s) {
-  const errs = s.errors_total ? `, ${s.errors_total} errors (non2xx ${s.non2xx})` : '';
-  return `${Math.round(s.rps)} rps${s.target_rate ? ` (asked ${s.target_rate})` : ''}, p50 ${fmtNum(s.p50_ms, 3)} ms, p99 ${fmtNum(s.p99_ms, 3)} ms, ` +
-    `p99.9 ${fmtNum(s.p999_ms, 3)} ms, ${s.req_per_cpu_s ?? '-'} req/CPU-s${errs}`;
-}
+// ---------------------------------------------------------------- rounds
 
 /** Round-robin over `targets`, the start rotated each round; samples per target name. */
 async function rounds(load, targets, phase, rateOf = () => 0) {
@@ -137,10 +83,10 @@ async function rounds(load, targets, phase, rateOf = () => 0) {
         continue;
       }
       try {
-        const s = await measure(load, t, { rate: rateOf(t) });
+        const s = await measureRun(load, t, settings, rateOf(t));
         s.round = r + 1;
         samples.get(t.name).push(s);
-        log(`${phase} ${r + 1}/${settings.runs} ${t.name.padEnd(22)} ${describe(s)}`);
+        log(`${phase} ${r + 1}/${settings.runs} ${t.name.padEnd(22)} ${describeSample(s)}`);
       } catch (err) {
         if (state.interrupted) return samples;
         log(`${phase} ${r + 1} ${t.name}: run failed: ${err.message}`);
@@ -150,19 +96,7 @@ async function rounds(load, targets, phase, rateOf = () => 0) {
   return samples;
 }
 
-function summarize(name, ss) {
-  const m = (k) => median(ss.map((s) => s[k]));
-  return {
-    name,
-    rps: round(m('rps'), 1),
-    p50_ms: round(m('p50_ms')),
-    p99_ms: round(m('p99_ms')),
-    p999_ms: round(m('p999_ms')),
-    req_per_cpu_s: round(m('req_per_cpu_s'), 0),
-    errors_total: ss.reduce((a, s) => a + (s.errors_total || 0), 0),
-    samples: ss.map(({ request, ...rest }) => rest),
-  };
-}
+const summarize = (name, ss) => ({ name, ...summarizeSamples(ss) });
 
 // ---------------------------------------------------------------- main
 
@@ -361,10 +295,4 @@ async function main() {
   w(`results: ${path.relative(process.cwd(), path.resolve(settings.out)) || settings.out}\n`);
 }
 
-try {
-  await main();
-} finally {
-  if (running.child) running.child.signalGroup('SIGKILL');
-  await stopAll();
-}
-if (state.interrupted) process.exit(130);
+await runScript(main);

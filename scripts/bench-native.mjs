@@ -22,12 +22,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { autocannonRunner, running, wrkRunner } from './lib/loadgen.mjs';
-import { ROOT, fail, freePorts, installCleanup, log, readVersion, setTag, setTmpDir, state, stopAll } from './lib/procs.mjs';
+import { autocannonRunner, wrkRunner } from './lib/loadgen.mjs';
+import { ROOT, fail, freePorts, installCleanup, log, readVersion, setTag, setTmpDir, state } from './lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, median, ratio, round } from './lib/stats.mjs';
 import { ensureTools } from './lib/tools.mjs';
+import { runScript } from './lib/bench-run.mjs';
 
 setTag('bench-native');
 
@@ -260,10 +261,4 @@ async function main() {
   process.stdout.write(`results: ${path.relative(process.cwd(), RESULTS_FILE) || RESULTS_FILE}\n`);
 }
 
-try {
-  await main();
-} finally {
-  if (running.child) running.child.signalGroup('SIGKILL');
-  await stopAll();
-}
-if (state.interrupted) process.exit(130);
+await runScript(main);

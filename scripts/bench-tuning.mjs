@@ -17,14 +17,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { groupCpuSeconds } from './lib/cpu.mjs';
-import { autocannonRunner, checkOnce, running, wrkRunner } from './lib/loadgen.mjs';
-import { ROOT, fail, freePorts, installCleanup, log, setTag, setTmpDir, state, stopAll } from './lib/procs.mjs';
+import { benchArgs, describeSample, measureRun, runScript, summarizeSamples } from './lib/bench-run.mjs';
+import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
+import { fail, freePorts, installCleanup, log, setTag, setTmpDir, state } from './lib/procs.mjs';
 import { DISTINCT_TOKENS_DEFAULT, SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startUpstream, startZtgate } from './lib/servers.mjs';
-import { fmtNum, formatTable, loadavgNow, machineInfo, median, ratio, round } from './lib/stats.mjs';
-import { TokenRotation, runRotated } from './lib/token-rotation.mjs';
+import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
+import { TokenRotation } from './lib/token-rotation.mjs';
 import { detectTools } from './lib/tools.mjs';
 
 setTag('bench-tuning');
@@ -84,55 +83,18 @@ function tuningConfig({ port, upstreamPort, fx }) {
 // ---------------------------------------------------------------- settings
 
 function settingsFromArgs() {
-  let v;
-  try {
-    ({ values: v } = parseArgs({
-      args: process.argv.slice(2),
-      strict: true,
-      options: {
-        quick: { type: 'boolean' },
-        runs: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        connections: { type: 'string' },
-        threads: { type: 'string' },
-        knobs: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    fail(`${err.message} (--help lists the options)`, 2);
-  }
-  if (v.help) {
-    process.stdout.write(`usage: npm run bench:tuning -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
+  const { v, settings: s } = benchArgs({
+    outFile: 'tuning-latest.json',
+    options: { knobs: { type: 'string' } },
+    usage: () => `usage: npm run bench:tuning -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
        [--threads N] [--knobs processes,workers,shards] [--out FILE]
 defaults: 3 rounds of 5 s after 1 s warmup per setting, 64 connections, 1 wrk thread, every knob
 --quick:  1 round of 2 s after 1 s warmup (a smoke run, about a minute and a half; its numbers mean little)
 knobs (each varied alone, the others at their defaults; ZTGATE_PROCESSES held at 1 for the others):
 ${Object.entries(KNOBS).map(([k, d]) => `  ${k.padEnd(10)} ${d.env} ${d.values.join(', ')} on ${d.scenarios.join(', ')}`).join('\n')}
 results:  native-bench/results/tuning-latest.json unless --out FILE
-`);
-    process.exit(0);
-  }
-  const num = (name, def, { min = 1, integer = true } = {}) => {
-    const raw = v[name];
-    if (raw === undefined) return def;
-    const n = Number(raw);
-    if (raw === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) fail(`--${name} ${JSON.stringify(raw)}: want ${integer ? 'an integer' : 'a number'} >= ${min}`, 2);
-    return n;
-  };
-  const quick = Boolean(v.quick);
-  const s = {
-    quick,
-    runs: num('runs', quick ? 1 : 3),
-    duration_s: num('duration', quick ? 2 : 5),
-    warmup_s: num('warmup', 1, { min: 0, integer: false }),
-    connections: num('connections', 64),
-    threads: num('threads', 1),
-    out: v.out ?? path.join(ROOT, 'native-bench', 'results', 'tuning-latest.json'),
-  };
-  if (v.out === '') fail('--out: want a file name', 2);
+`,
+  });
   const knobs = v.knobs === undefined ? Object.keys(KNOBS) : v.knobs.split(',').map((x) => x.trim()).filter(Boolean);
   if (knobs.length === 0) fail(`--knobs: name at least one of ${Object.keys(KNOBS).join(', ')}`, 2);
   for (const k of knobs) if (!Object.hasOwn(KNOBS, k)) fail(`--knobs: unknown knob "${k}" (known: ${Object.keys(KNOBS).join(', ')})`, 2);
@@ -143,31 +105,7 @@ results:  native-bench/results/tuning-latest.json unless --out FILE
 const settings = settingsFromArgs();
 installCleanup();
 
-// ---------------------------------------------------------------- one measured run
-
-/** One load run; a target with a token rotation gets tokens it has not sent yet. */
-function runOnce(load, t, durationS) {
-  return runRotated(load, `http://127.0.0.1:${t.port}`, t.request, { connections: settings.connections, durationS }, t.rotation, t.name);
-}
-
-/** Warmup (unrecorded), then a measured run with the CPU of the gateway's process group around it. */
-async function measure(load, t) {
-  if (settings.warmup_s > 0) await runOnce(load, t, settings.warmup_s);
-  const before = groupCpuSeconds(t.child.pid);
-  const s = await runOnce(load, t, settings.duration_s);
-  const after = groupCpuSeconds(t.child.pid);
-  // wrk reports zeros then, which would pass for a measurement.
-  if (!s.requests) throw new Error(`no response completed within ${settings.duration_s} s (${s.errors_total || 0} errors)`);
-  s.cpu_s = before != null && after != null ? round(after - before, 2) : null;
-  s.req_per_cpu_s = s.cpu_s ? Math.round(s.requests / s.cpu_s) : null;
-  return s;
-}
-
-function describe(s) {
-  const errs = s.errors_total ? `, ${s.errors_total} errors (non2xx ${s.non2xx})` : '';
-  return `${Math.round(s.rps)} rps, p50 ${fmtNum(s.p50_ms, 3)} ms, p99 ${fmtNum(s.p99_ms, 3)} ms, ` +
-    `p99.9 ${fmtNum(s.p999_ms, 3)} ms, ${s.req_per_cpu_s ?? '-'} req/CPU-s${errs}`;
-}
+// ---------------------------------------------------------------- rounds
 
 /** Rounds over one knob's targets: per scenario, its settings in turn, the first rotated each round. */
 async function rounds(load, knob, targets) {
@@ -185,10 +123,10 @@ async function rounds(load, knob, targets) {
           continue;
         }
         try {
-          const s = await measure(load, t);
+          const s = await measureRun(load, t, settings);
           s.round = r + 1;
           samples.get(t.name).push(s);
-          log(`${knob} ${r + 1}/${settings.runs} ${t.name.padEnd(34)} ${describe(s)}`);
+          log(`${knob} ${r + 1}/${settings.runs} ${t.name.padEnd(34)} ${describeSample(s)}`);
         } catch (err) {
           if (state.interrupted) return samples;
           log(`${knob} ${r + 1} ${t.name}: run failed: ${err.message}`);
@@ -199,20 +137,7 @@ async function rounds(load, knob, targets) {
   return samples;
 }
 
-function summarize(t, ss) {
-  const m = (k) => median(ss.map((s) => s[k]));
-  return {
-    scenario: t.scenario,
-    value: t.value,
-    rps: round(m('rps'), 1),
-    p50_ms: round(m('p50_ms')),
-    p99_ms: round(m('p99_ms')),
-    p999_ms: round(m('p999_ms')),
-    req_per_cpu_s: round(m('req_per_cpu_s'), 0),
-    errors_total: ss.reduce((a, s) => a + (s.errors_total || 0), 0),
-    samples: ss.map(({ request, ...rest }) => rest),
-  };
-}
+const summarize = (t, ss) => ({ scenario: t.scenario, value: t.value, ...summarizeSamples(ss) });
 
 // ---------------------------------------------------------------- one knob
 
@@ -374,10 +299,4 @@ async function main() {
   if (measured === 0 && !state.interrupted) fail('nothing could be measured');
 }
 
-try {
-  await main();
-} finally {
-  if (running.child) running.child.signalGroup('SIGKILL');
-  await stopAll();
-}
-if (state.interrupted) process.exit(130);
+await runScript(main);

@@ -9,15 +9,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { autocannonRunner, checkOnce, running, wrkRunner } from '../lib/loadgen.mjs';
+import { autocannonRunner, checkOnce, wrkRunner } from '../lib/loadgen.mjs';
 import { groupCpuSeconds } from '../lib/cpu.mjs';
-import { ROOT, fail, findBin, freePorts, installCleanup, log, setTag, setTmpDir, state, stopAll } from '../lib/procs.mjs';
+import { ROOT, fail, findBin, freePorts, installCleanup, log, setTag, setTmpDir, state } from '../lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from '../lib/scenarios.mjs';
 import { startUpstream, startZtgate } from '../lib/servers.mjs';
 import { loadavgNow, machineInfo } from '../lib/stats.mjs';
 import { USAGE, UsageError, parse } from './args.mjs';
 import { buildResult, formatResult } from './report.mjs';
 import { TokenRotation, runRotated } from '../lib/token-rotation.mjs';
+import { runScript } from '../lib/bench-run.mjs';
 
 setTag('load');
 
@@ -122,14 +123,8 @@ function profileArgs() {
   return ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`];
 }
 
-try {
-  await main();
-} finally {
-  if (running.child) running.child.signalGroup('SIGKILL');
-  await stopAll();
-}
+await runScript(main);
 if (opts.profile && !state.interrupted) {
   const { summarizeDir } = await import('../profile-summary.mjs');
   process.stdout.write(summarizeDir(opts.profile));
 }
-if (state.interrupted) process.exit(130);

@@ -1,11 +1,13 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, basicConfig, freePort, startGateway } from '../helpers/gateway.js';
 import { startEchoUpstream } from '../helpers/upstream.js';
+
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].some((p) => existsSync(p));
 
 // The bundled load script (scripts/load/index.mjs) run as users run it:
 // refuses bad command lines with a clear message, and against a real gateway
@@ -105,7 +107,7 @@ t.test('against a running gateway (--url)', async (t) => {
   });
 
   t.test('fixed rate: rate mode, requests succeed, gateway keeps serving', async (t) => {
-    const r = await runLoad(['bare', '--url', gw.url, '--rate', '200', '--connections', '4', '--duration', '1', '--warmup', '0', '--json', '--out', '-']);
+    const r = await runLoad(['bare', '--url', gw.url, '--rate', '200', '--connections', '4', '--duration', '1', '--warmup', '0', '--tool', 'autocannon', '--json', '--out', '-']);
     t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(-500)})`);
     const result = JSON.parse(r.stdout) as LoadResult;
     t.equal(result.mode, 'rate');
@@ -115,6 +117,17 @@ t.test('against a running gateway (--url)', async (t) => {
     checkShape(t, result);
     t.ok(upstream.seen.length >= result.result.requests, 'the requests reached the upstream');
     t.equal((await fetch(`${gw.url}/after`)).status, 200, 'the gateway still serves');
+  });
+
+  t.test('fixed rate with wrk: paced, not flat out', { skip: WRK ? false : 'wrk is not installed (scripts/install-bench-tools.sh)' }, async (t) => {
+    const r = await runLoad(['bare', '--url', gw.url, '--rate', '100', '--connections', '4', '--duration', '2', '--warmup', '0', '--tool', 'wrk', '--json', '--out', '-']);
+    t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(-500)})`);
+    const result = JSON.parse(r.stdout) as LoadResult;
+    t.equal(result.mode, 'rate');
+    t.ok(result.result.requests > 0, 'requests were sent');
+    t.equal(result.result.errors.total, 0, 'no errors');
+    // Flat out, wrk sends thousands a second here; paced at 100/s for 2 s, about 200.
+    t.ok(result.result.requests < 1000, `paced: ${result.result.requests} requests in 2 s at 100/s`);
   });
 });
 
