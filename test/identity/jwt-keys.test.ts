@@ -27,6 +27,10 @@ async function setup(extra: Parameters<typeof issuerConfig>[2] = {}, keys = [key
 
 const accepted = (r: AuthResult) => r.ok;
 
+// Each subtest has its own issuer and verifier, and most of the time here is
+// spent waiting out refresh intervals and backoffs: run them side by side.
+t.jobs = 4;
+
 t.test('key rotation: a new kid is fetched once, concurrent misses share the fetch', async (t) => {
   const { idp, verifier } = await setup();
   t.teardown(async () => {
