@@ -147,6 +147,12 @@ export function detectCreditCards(text: string): PiiSpan[] {
   const n = text.length;
   let i = 0;
   while (i < n) {
+    // Skip ahead: a card's first digit run has 4+ digits, so when the char 3 ahead is no
+    // digit, no run starting in [i, i + 3] can be one (and i + 4 starts no run midway).
+    if (i + 3 < n && !isDigit(text.charCodeAt(i + 3))) {
+      i += 4;
+      continue;
+    }
     const c = text.charCodeAt(i);
     if (!isDigit(c)) {
       i++;

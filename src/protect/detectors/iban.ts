@@ -49,6 +49,7 @@ function countryLength(s: string, i: number): number {
 }
 
 const isIbanChar = (c: number): boolean => isDigit(c) || isUpper(c);
+const isIbanTextChar = (c: number): boolean => isIbanChar(c) || c === 32 || c === 45;
 
 /** End of the IBAN of `len` chars (separators not counted) starting at `i`, or -1 when there is none. */
 function ibanEnd(s: string, i: number, len: number): number {
@@ -99,6 +100,12 @@ export function detectIbans(text: string): PiiSpan[] {
   let i = 0;
   // the shortest IBAN (Norway) has 15 chars
   while (i + 15 <= n) {
+    // Skip ahead: every char of an IBAN as written is a capital, a digit or its separator,
+    // so when the 15th char from i is none of those, no IBAN starts in [i, i + 14].
+    if (!isIbanTextChar(text.charCodeAt(i + 14))) {
+      i += 15;
+      continue;
+    }
     const c = text.charCodeAt(i);
     if (!isUpper(c) || isWordChar(code(text, i - 1))) {
       i++;

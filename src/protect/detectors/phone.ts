@@ -266,11 +266,22 @@ function phoneLeftBoundary(s: string, i: number): 0 | 1 | 2 {
   return 1;
 }
 
+/** A char a phone number can hold: digits, '+', and the joiners' ' -.()'. */
+const isNumberChar = (c: number): boolean =>
+  isDigit(c) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 43;
+
 export function detectPhones(text: string): PiiSpan[] {
   const out: PiiSpan[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
+    // Skip ahead: an accepted number has 8+ digits, so it spans 8+ chars of digits, '+'
+    // and joiner chars. When the char 7 ahead is none of those, no number starts in
+    // [i, i + 7] (and i + 8 is not inside a digit run).
+    if (i + 7 < n && !isNumberChar(text.charCodeAt(i + 7))) {
+      i += 8;
+      continue;
+    }
     const c = text.charCodeAt(i);
     const digit = isDigit(c);
     // most chars start nothing: a number starts with a digit, '+' or '('

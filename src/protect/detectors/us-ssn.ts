@@ -39,6 +39,12 @@ export function detectSsns(text: string): PiiSpan[] {
   const n = text.length;
   let i = 0;
   while (i < n) {
+    // Skip ahead: an SSN's first digit run has 3+ digits, so when the char 2 ahead is no
+    // digit, no run starting in [i, i + 2] can be one (and i + 3 starts no run midway).
+    if (i + 2 < n && !isDigit(text.charCodeAt(i + 2))) {
+      i += 3;
+      continue;
+    }
     if (!isDigit(text.charCodeAt(i))) {
       i++;
       continue;
