@@ -173,51 +173,186 @@ function childPath(parent: string, key: string | number): string {
  * JsonScanError on a syntax error or when a limit is exceeded (callers fail closed).
  */
 export function walkJson(text: string, visit: (v: JsonValue) => void, limits: JsonLimits = {}): void {
-  const maxDepth = limits.maxDepth ?? 64;
-  const maxValues = limits.maxValues ?? 1_000_000;
   const maxBytes = limits.maxBytes ?? 16 * 1024 * 1024;
   if (text.length > maxBytes) throw new JsonScanError(`JSON body over ${maxBytes} chars`, 'limit');
-  const n = text.length;
-  let i = 0;
-  let values = 0;
-  // stack of containers: for objects the current key, for arrays the index
-  const stack: Array<{ arr: boolean; key: string | number | null; path: string; count: number }> = [];
-  const fail = (msg: string): never => {
-    throw new JsonScanError(`${msg} at ${i}`, 'syntax');
-  };
-  const ws = (): void => {
-    let j = i;
-    while (j < n) {
+  new JsonWalker(text, visit, limits.maxDepth ?? 64, limits.maxValues ?? 1_000_000).run();
+}
+
+/** An open object (key: the current key) or array (key: the current index). */
+interface Container {
+  arr: boolean;
+  key: string | number | null;
+  path: string;
+}
+
+const ESCAPED: Record<number, string> = { 34: '"', 92: '\\', 47: '/', 98: '\b', 102: '\f', 110: '\n', 114: '\r', 116: '\t' };
+
+/**
+ * The walk's state in fields rather than in closures over shared variables: the
+ * position is read and written on every token, and per-char loops work on locals.
+ * A string just read is left in `str` / `strMap` / `strStart` (no object per string).
+ */
+class JsonWalker {
+  private i = 0;
+  private values = 0;
+  private readonly n: number;
+  private readonly stack: Container[] = [];
+  private str = '';
+  private strMap: number[] | null = null;
+  private strStart = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly visit: (v: JsonValue) => void,
+    private readonly maxDepth: number,
+    private readonly maxValues: number,
+  ) {
+    this.n = text.length;
+  }
+
+  run(): void {
+    const text = this.text;
+    const stack = this.stack;
+    // after a value: close containers / expect ',' (a small state machine)
+    let expectValue = true;
+    this.ws();
+    for (;;) {
+      if (expectValue) {
+        this.ws();
+        const c = code(text, this.i);
+        if (c === 123 || c === 91) {
+          if (stack.length >= this.maxDepth) throw new JsonScanError(`JSON deeper than ${this.maxDepth}`, 'limit');
+          const top = stack[stack.length - 1];
+          // container paths are built eagerly (one per container, not per value)
+          const path = top ? childPath(top.path, top.key as string | number) : '$';
+          this.i++;
+          this.ws();
+          const arr = c === 91;
+          const entry: Container = { arr, key: null, path };
+          stack.push(entry);
+          if (code(text, this.i) === (arr ? 93 : 125)) {
+            this.i++;
+            stack.pop();
+            expectValue = false; // empty container closed: on to the separator
+          } else {
+            if (arr) entry.key = 0;
+            else entry.key = this.readKey();
+            continue;
+          }
+        } else if (c === 34) {
+          this.readString();
+          this.emit(this.str, 'string', this.strStart, this.i, this.strMap);
+          expectValue = false;
+        } else if (c === 45 || (c >= 48 && c <= 57)) {
+          const s = this.i;
+          let j = s + 1;
+          while (j < this.n) {
+            const d = text.charCodeAt(j);
+            if ((d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45) j++;
+            else break;
+          }
+          this.i = j;
+          this.emit(text.slice(s, j), 'number', s, j, null);
+          expectValue = false;
+        } else if (text.startsWith('true', this.i)) {
+          this.i += 4;
+          expectValue = false;
+        } else if (text.startsWith('false', this.i)) {
+          this.i += 5;
+          expectValue = false;
+        } else if (text.startsWith('null', this.i)) {
+          this.i += 4;
+          expectValue = false;
+        } else this.fail('expected a value');
+      }
+      // separators
+      this.ws();
+      const top = stack[stack.length - 1];
+      if (!top) {
+        if (this.i !== this.n) this.fail('trailing data');
+        return;
+      }
+      const c = code(text, this.i);
+      if (c === 44) {
+        this.i++;
+        this.ws();
+        top.key = top.arr ? (top.key as number) + 1 : this.readKey();
+        expectValue = true;
+      } else if (c === (top.arr ? 93 : 125)) {
+        this.i++;
+        stack.pop();
+        expectValue = false;
+      } else this.fail("expected ',' or a closing bracket");
+    }
+  }
+
+  private fail(msg: string): never {
+    throw new JsonScanError(`${msg} at ${this.i}`, 'syntax');
+  }
+
+  private ws(): void {
+    const text = this.text;
+    let j = this.i;
+    while (j < this.n) {
       const c = text.charCodeAt(j);
       if (c === 32 || c === 9 || c === 10 || c === 13) j++;
       else break;
     }
-    i = j;
-  };
-  const readString = (): { value: string; map: number[] | null; start: number; end: number } => {
-    const start = i;
+    this.i = j;
+  }
+
+  /** An object key and its ':'. */
+  private readKey(): string {
+    if (code(this.text, this.i) !== 34) this.fail('expected key');
+    this.readString();
+    const key = this.str;
+    this.ws();
+    if (code(this.text, this.i) !== 58) this.fail("expected ':'");
+    this.i++;
+    return key;
+  }
+
+  private emit(value: string, kind: 'string' | 'number', start: number, end: number, map: number[] | null): void {
+    if (++this.values > this.maxValues) throw new JsonScanError(`JSON over ${this.maxValues} values`, 'limit');
+    const top = this.stack[this.stack.length - 1];
+    this.visit(new Value(value, kind, start, end, map, top ? top.key : null, top ? top.path : null));
+  }
+
+  /** The string at `i` (its opening quote): decoded into `str`, with `strMap` when it held escapes. */
+  private readString(): void {
+    const text = this.text;
+    const n = this.n;
+    const start = this.i;
+    this.strStart = start;
+    this.strMap = null;
     // Fast path, most strings: no escape before the closing quote. The run of plain chars
-    // is found by the regex engine's compiled loop (a sticky test allocates nothing),
-    // several times faster than a charCodeAt loop over the closure's shared `i`.
-    PLAIN_RUN.lastIndex = i + 1;
+    // is found by the regex engine's compiled loop (a sticky test allocates nothing).
+    PLAIN_RUN.lastIndex = start + 1;
     PLAIN_RUN.test(text);
-    const j = PLAIN_RUN.lastIndex;
-    if (j < n && text.charCodeAt(j) === 34) {
-      i = j + 1;
-      return { value: text.slice(start + 1, j), map: null, start, end: i };
+    let i = PLAIN_RUN.lastIndex;
+    if (i < n && text.charCodeAt(i) === 34) {
+      this.str = text.slice(start + 1, i);
+      this.i = i + 1;
+      return;
     }
-    i++; // opening quote
-    const cs = i;
+    // Slow path from the first escape (or control char, or the end): decode, and map each
+    // decoded char to its offset in the document.
+    const cs = start + 1;
     let map: number[] | null = null;
     let value = '';
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c === 34) {
         if (map === null) value = text.slice(cs, i);
-        i++;
-        return { value, map, start, end: i };
+        this.str = value;
+        this.strMap = map;
+        this.i = i + 1;
+        return;
       }
-      if (c < 32) fail('control character in string');
+      if (c < 32) {
+        this.i = i;
+        this.fail('control character in string');
+      }
       if (c === 92) {
         if (map === null) {
           value = text.slice(cs, i);
@@ -226,17 +361,21 @@ export function walkJson(text: string, visit: (v: JsonValue) => void, limits: Js
         }
         const e = text.charCodeAt(i + 1);
         const at = i;
-        let ch: string;
+        let ch: string | undefined;
         if (e === 117) {
           const hex = text.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+            this.i = i;
+            this.fail('bad \\u escape');
+          }
           ch = String.fromCharCode(parseInt(hex, 16));
           i += 6;
         } else {
-          const m: Record<number, string> = { 34: '"', 92: '\\', 47: '/', 98: '\b', 102: '\f', 110: '\n', 114: '\r', 116: '\t' };
-          const got = m[e];
-          if (got === undefined) fail('bad escape');
-          ch = got!;
+          ch = ESCAPED[e];
+          if (ch === undefined) {
+            this.i = i;
+            this.fail('bad escape');
+          }
           i += 2;
         }
         value += ch;
@@ -249,100 +388,8 @@ export function walkJson(text: string, visit: (v: JsonValue) => void, limits: Js
       }
       i++;
     }
-    return fail('unterminated string');
-  };
-  const here = (): { path: string; key: string | number | null } => {
-    const top = stack[stack.length - 1];
-    if (!top) return { path: '$', key: null };
-    return { path: childPath(top.path, top.key as string | number), key: top.key };
-  };
-  const emit = (value: string, kind: 'string' | 'number', start: number, end: number, map: number[] | null): void => {
-    if (++values > maxValues) throw new JsonScanError(`JSON over ${maxValues} values`, 'limit');
-    const top = stack[stack.length - 1];
-    visit(new Value(value, kind, start, end, map, top ? top.key : null, top ? top.path : null));
-  };
-  // after a value: close containers / expect ',' — a small state machine
-  let expectValue = true;
-  ws();
-  for (;;) {
-    if (expectValue) {
-      ws();
-      const c = code(text, i);
-      if (c === 123 || c === 91) {
-        if (stack.length >= maxDepth) throw new JsonScanError(`JSON deeper than ${maxDepth}`, 'limit');
-        const h = here();
-        i++;
-        ws();
-        const arr = c === 91;
-        // container paths are built eagerly (one per container, not per value)
-        const entry = { arr, key: null as string | number | null, path: h.path, count: 0 };
-        stack.push(entry);
-        if (code(text, i) === (arr ? 93 : 125)) {
-          i++;
-          stack.pop();
-          expectValue = false;
-        } else if (arr) {
-          entry.key = 0;
-        } else {
-          if (code(text, i) !== 34) fail('expected key');
-          entry.key = readString().value;
-          ws();
-          if (code(text, i) !== 58) fail("expected ':'");
-          i++;
-        }
-        if (!expectValue) {
-          // empty container closed; fall through to the separator handling
-        } else continue;
-      } else if (c === 34) {
-        const s = readString();
-        emit(s.value, 'string', s.start, s.end, s.map);
-        expectValue = false;
-      } else if (c === 45 || (c >= 48 && c <= 57)) {
-        const s = i;
-        i++;
-        while (i < n) {
-          const d = text.charCodeAt(i);
-          if ((d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45) i++;
-          else break;
-        }
-        emit(text.slice(s, i), 'number', s, i, null);
-        expectValue = false;
-      } else if (text.startsWith('true', i)) {
-        i += 4;
-        expectValue = false;
-      } else if (text.startsWith('false', i)) {
-        i += 5;
-        expectValue = false;
-      } else if (text.startsWith('null', i)) {
-        i += 4;
-        expectValue = false;
-      } else fail('expected a value');
-    }
-    // separators
-    ws();
-    const top = stack[stack.length - 1];
-    if (!top) {
-      if (i !== n) fail('trailing data');
-      return;
-    }
-    const c = code(text, i);
-    if (c === 44) {
-      i++;
-      ws();
-      if (top.arr) top.key = (top.key as number) + 1;
-      else {
-        if (code(text, i) !== 34) fail('expected key');
-        top.key = readString().value;
-        ws();
-        if (code(text, i) !== 58) fail("expected ':'");
-        i++;
-      }
-      expectValue = true;
-    } else if (c === (top.arr ? 93 : 125)) {
-      i++;
-      stack.pop();
-      expectValue = false;
-    } else fail("expected ',' or a closing bracket");
+    this.i = i;
+    this.fail('unterminated string');
   }
 }
 
