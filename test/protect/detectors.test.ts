@@ -138,3 +138,42 @@ t.test('overlaps: one entity per value, the longest or most specific', async (t)
   t.same(detectPii(text, ['US_SSN']).map((s) => s.entity), ['US_SSN'], 'entity filter');
   t.throws(() => detectPii(text, ['NOPE']));
 });
+
+// The scanners skip ahead over text that cannot hold their entity and read digits in
+// place: a value must be found wherever it sits, and the checks done on the text must
+// agree with the ones documented on the digit strings.
+t.test('a value is found at every offset in prose (skip-ahead alignment)', async (t) => {
+  const values: Record<string, string> = {
+    IBAN_CODE: 'GB29 NWBK 6016 1331 9268 19',
+    CREDIT_CARD: '4111 1111 1111 1111',
+    US_SSN: '536-22-1234',
+    PHONE_NUMBER: '(415) 555-0132',
+    EMAIL_ADDRESS: 'a@b.io',
+  };
+  for (const [entity, v] of Object.entries(values)) {
+    for (let pad = 0; pad <= 20; pad++) {
+      const text = 'x'.repeat(pad) + ' ' + v + ' ' + 'y'.repeat(20 - pad);
+      t.same(found(text, entity), [v], `${entity} after ${pad} letters`);
+    }
+  }
+});
+
+t.test('checks made on the text in place', async (t) => {
+  t.same(found('card 44444444444444444.', 'CREDIT_CARD'), [], 'all one digit, though Luhn-valid with a Visa prefix');
+  t.same(found('card 4444 4444 4444 4444 4.', 'CREDIT_CARD'), [], 'the same, grouped');
+  t.same(found('card 4111111111111111 1234', 'CREDIT_CARD'), ['4111111111111111'], 'a bare run followed by another group');
+  t.same(found('mail A@XN--D1ACUFC.XN--P1AI.', 'EMAIL_ADDRESS'), ['A@XN--D1ACUFC.XN--P1AI'], 'an upper-case IDNA TLD');
+  const score = (text: string): number | undefined => detectPii(text).find((s) => s.entity === 'US_SSN')?.score;
+  t.equal(score('SSN: 536221234'), 0.6, 'a bare SSN with its keyword');
+  t.equal(score('id 536221234'), 0.3, 'a bare SSN without');
+});
+
+t.test('keywords are matched as lower-casing finds them, beyond ASCII too', async (t) => {
+  t.same(found('call 4155550132', 'PHONE_NUMBER'), ['4155550132']);
+  t.same(found('call tracking 4155550132', 'PHONE_NUMBER'), [], 'a negative keyword');
+  // U+212A KELVIN SIGN lower-cases to 'k': still 'tracking'
+  t.same(found('call trac\u212aing 4155550132', 'PHONE_NUMBER'), [], 'a negative keyword with a Kelvin sign');
+  // 'İ' lower-cases to 'i' and a combining dot: 'telİ' is no whole word 'tel'
+  t.same(found('telİ 4155550132', 'PHONE_NUMBER'), [], 'a keyword glued to a dotted capital I');
+  t.same(found('tel İ 4155550132', 'PHONE_NUMBER'), ['4155550132'], 'a keyword before a dotted capital I');
+});
