@@ -140,8 +140,51 @@ export interface RawResponse {
   closed: boolean;
 }
 
-/** Sends raw bytes and collects what comes back until close or `waitMs` of quiet. */
-export function rawRequest(port: number, bytes: string | Buffer, waitMs = 500): Promise<RawResponse> {
+export interface RawRequestOptions {
+  /**
+   * Stop as soon as one whole final response is in (framed by Content-Length
+   * or chunked encoding, after any 1xx), instead of waiting `waitMs` of quiet
+   * on a kept-alive connection. `closed` then only says whether the gateway
+   * closed before that. Unframed responses still end at close or quiet.
+   */
+  untilResponse?: boolean;
+}
+
+/** Chunked body starting at `at`: complete once the last chunk and the trailer section are in. */
+function chunkedComplete(buf: Buffer, at: number): boolean {
+  for (;;) {
+    const eol = buf.indexOf('\r\n', at);
+    if (eol < 0) return false;
+    const size = parseInt(buf.subarray(at, eol).toString('latin1').split(';')[0].trim(), 16);
+    if (Number.isNaN(size)) return false;
+    if (size === 0) return buf.indexOf('\r\n\r\n', eol) >= 0;
+    at = eol + 2 + size + 2;
+    if (at > buf.length) return false;
+  }
+}
+
+/** True once `buf` holds a whole final (non-1xx) response. */
+function holdsCompleteResponse(buf: Buffer): boolean {
+  let start = 0;
+  for (;;) {
+    const end = buf.indexOf('\r\n\r\n', start);
+    if (end < 0) return false;
+    const head = buf.subarray(start, end).toString('latin1');
+    const status = Number(head.split(' ')[1]);
+    if (status >= 100 && status < 200) {
+      start = end + 4;
+      continue;
+    }
+    if (status === 204 || status === 304) return true;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length) return buf.length - (end + 4) >= Number(length[1]);
+    if (/\r\ntransfer-encoding: *chunked/i.test(head)) return chunkedComplete(buf, end + 4);
+    return false;
+  }
+}
+
+/** Sends raw bytes and collects what comes back until close or `waitMs` of quiet (or, with `untilResponse`, one whole response). */
+export function rawRequest(port: number, bytes: string | Buffer, waitMs = 500, options: RawRequestOptions = {}): Promise<RawResponse> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -166,6 +209,7 @@ export function rawRequest(port: number, bytes: string | Buffer, waitMs = 500): 
     };
     socket.on('data', (c) => {
       chunks.push(c);
+      if (options.untilResponse && holdsCompleteResponse(Buffer.concat(chunks))) return finish();
       arm();
     });
     socket.on('end', () => {

@@ -104,7 +104,7 @@ t.test('identity stage: JWT, API key, mTLS, authorization and propagation', asyn
   });
 
   const get = (path: string, headers: Record<string, string> = {}) =>
-    rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: api.test\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: api.test\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 500, { untilResponse: true });
   const seen = () => upstream.seen.length;
 
   const token = await issuer.sign({});
@@ -150,7 +150,7 @@ t.test('identity stage: JWT, API key, mTLS, authorization and propagation', asyn
   const none = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${p}.`;
   t.equal((await get('/orders/1', { authorization: `Bearer ${none}` })).status, 401, 'alg none refused');
   t.equal((await get('/orders/1', { authorization: `Bearer ${h}.${p}.AAAA` })).status, 401, 'bad signature refused');
-  res = await rawRequest(port, `GET /orders/1 HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  res = await rawRequest(port, `GET /orders/1 HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\n\r\n`, 500, { untilResponse: true });
   t.equal(res.status, 401, 'duplicate Authorization refused');
   t.match(res.headers['www-authenticate'], /error="invalid_request"/);
   t.equal(seen(), before + 1, 'only the one authorized request reached the upstream');

@@ -25,7 +25,7 @@ t.test('rate-limit stage through the gateway: 429 with headers, monitor mode, ot
     await gw.stop();
     await upstream.close();
   });
-  const get = (path: string, extra = '') => rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: a\r\n${extra}\r\n`);
+  const get = (path: string, extra = '') => rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: a\r\n${extra}\r\n`, 500, { untilResponse: true });
 
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) statuses.push((await get('/limited/x')).status);

@@ -56,7 +56,7 @@ const accessLines = () => gw.logs().filter((l) => l.access === true);
 const lineFor = (reqId: string) => gw.waitForLog((l) => l.access === true && l.reqId === reqId);
 
 function get(path: string, id: string, extra = ''): Promise<{ status: number; body: string }> {
-  return rawRequest(gw.port, `GET ${path} HTTP/1.1\r\nHost: a\r\nx-request-id: ${id}\r\n${extra}\r\n`, 400).then((r) => ({ status: r.status, body: r.body }));
+  return rawRequest(gw.port, `GET ${path} HTTP/1.1\r\nHost: a\r\nx-request-id: ${id}\r\n${extra}\r\n`, 400, { untilResponse: true }).then((r) => ({ status: r.status, body: r.body }));
 }
 
 t.test('an answered request: route, consumer, sizes, stage and upstream times', async (t) => {
@@ -65,6 +65,7 @@ t.test('an answered request: route, consumer, sizes, stage and upstream times', 
     gw.port,
     `POST /slow/orders?card=4111111111111111 HTTP/1.1\r\nHost: a\r\nx-request-id: ok-1\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
     600,
+    { untilResponse: true },
   );
   t.equal(res.status, 200);
   const line = await lineFor('ok-1');

@@ -4,6 +4,9 @@ import { once } from 'node:events';
 import { basicConfig, freePort, rawRequest, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/upstream.js';
 
+/** Each request below expects one whole response: no need to wait out the quiet period. */
+const whole = { untilResponse: true };
+
 // The gateway's spans go to a real OTLP/HTTP collector (a node:http server
 // here), batched, with the collector's key from the environment; a collector
 // that fails costs spans, never requests.
@@ -77,7 +80,7 @@ t.teardown(async () => {
 t.test('a sampled caller: the span joins its trace, and is the upstream\'s parent', async (t) => {
   const traceId = '0af7651916cd43dd8448eb211c80319c';
   const callerSpan = 'b7ad6b7169203331';
-  const res = await rawRequest(gw.port, `GET /orders/7 HTTP/1.1\r\nHost: a\r\ntraceparent: 00-${traceId}-${callerSpan}-01\r\n\r\n`);
+  const res = await rawRequest(gw.port, `GET /orders/7 HTTP/1.1\r\nHost: a\r\ntraceparent: 00-${traceId}-${callerSpan}-01\r\n\r\n`, 500, whole);
   t.equal(res.status, 200);
   await until(() => spans().some((s) => s.traceId === traceId), 'the span');
   const span = spans().find((s) => s.traceId === traceId)!;
@@ -96,8 +99,8 @@ t.test('a sampled caller: the span joins its trace, and is the upstream\'s paren
 t.test('new traces are sampled at the configured ratio (1 by default); an unsampled caller is not exported', async (t) => {
   const before = spans().length;
   const unsampled = '1af7651916cd43dd8448eb211c80319c';
-  t.equal((await rawRequest(gw.port, `GET /a HTTP/1.1\r\nHost: a\r\ntraceparent: 00-${unsampled}-b7ad6b7169203331-00\r\n\r\n`)).status, 200);
-  t.equal((await rawRequest(gw.port, 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n')).status, 200);
+  t.equal((await rawRequest(gw.port, `GET /a HTTP/1.1\r\nHost: a\r\ntraceparent: 00-${unsampled}-b7ad6b7169203331-00\r\n\r\n`, 500, whole)).status, 200);
+  t.equal((await rawRequest(gw.port, 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n', 500, whole)).status, 200);
   const fresh = upstream.seen.at(-1)!.headers.traceparent as string;
   t.match(fresh, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, 'a new trace, marked sampled');
   await until(() => spans().some((s) => s.traceId === fresh.split('-')[1]), 'the new trace');
@@ -107,10 +110,10 @@ t.test('new traces are sampled at the configured ratio (1 by default); an unsamp
 
 t.test('a failing collector costs spans, not requests', async (t) => {
   collectorStatus = 503;
-  for (let i = 0; i < 5; i++) t.equal((await rawRequest(gw.port, `GET /c${i} HTTP/1.1\r\nHost: a\r\n\r\n`)).status, 200);
+  for (let i = 0; i < 5; i++) t.equal((await rawRequest(gw.port, `GET /c${i} HTTP/1.1\r\nHost: a\r\n\r\n`, 500, whole)).status, 200);
   const warn = await gw.waitForLog((l) => l.msg === 'trace export: spans dropped');
   t.match(warn, { why: 'collector answered 503' });
   t.notOk(gw.output().includes('collector-secret'), 'the collector key is never logged');
   collectorStatus = 200;
-  t.equal((await rawRequest(gw.port, 'GET /after HTTP/1.1\r\nHost: a\r\n\r\n')).status, 200, 'still serving');
+  t.equal((await rawRequest(gw.port, 'GET /after HTTP/1.1\r\nHost: a\r\n\r\n', 500, whole)).status, 200, 'still serving');
 });
