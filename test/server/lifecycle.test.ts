@@ -45,18 +45,42 @@ function get(port: number, path: string, timeoutMs = 8000): Promise<Answer> {
   });
 }
 
-/** An upstream that answers with its name, after `delayMs`. */
-function named(name: string, delayMs = 0): Promise<EchoUpstream> {
+/** An upstream that answers with its name. */
+function named(name: string): Promise<EchoUpstream> {
   return startEchoUpstream((req, res) => {
     const out = JSON.stringify({ upstream: name, url: req.url });
-    setTimeout(() => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-      res.end(out);
-    }, delayMs);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+    res.end(out);
   });
 }
 
-const timeouts = { connectMs: 1000, firstByteMs: 8000, idleMs: 8000 };
+/**
+ * An upstream that answers with its name only once `release()` is called: a
+ * request stays in flight exactly as long as the test needs (no fixed delay
+ * to outlast a reload or a drain on a slow machine, nor to sit out on a fast one).
+ */
+async function held(name: string): Promise<EchoUpstream & { release(): void }> {
+  let released = false;
+  const waiting: (() => void)[] = [];
+  const upstream = await startEchoUpstream((req, res) => {
+    const out = JSON.stringify({ upstream: name, url: req.url });
+    const answer = () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+      res.end(out);
+    };
+    if (released) answer();
+    else waiting.push(answer);
+  });
+  return Object.assign(upstream, {
+    release() {
+      released = true;
+      for (const answer of waiting.splice(0)) answer();
+    },
+  });
+}
+
+// Generous: a held request waits on the test, which may be slow on a loaded machine.
+const timeouts = { connectMs: 1000, firstByteMs: 30_000, idleMs: 30_000 };
 
 function config(port: number, upstreams: Record<string, number>, routes: { name: string; path: string; upstream: string }[]) {
   return {
@@ -220,7 +244,7 @@ t.test('bad tuning environment is refused before anything starts', async (t) => 
 });
 
 t.test('SIGHUP reload', async (t) => {
-  const [a, b, slow] = await Promise.all([named('A'), named('B'), named('S', 1500)]);
+  const [a, b, slow] = await Promise.all([named('A'), named('B'), held('S')]);
   const port = await freePort();
   const gw = await startGateway(
     config(port, { a: a.port, b: b.port, s: slow.port }, [
@@ -230,6 +254,7 @@ t.test('SIGHUP reload', async (t) => {
     { processes: 1 },
   );
   t.teardown(async () => {
+    slow.release();
     await gw.stop();
     await Promise.all([a.close(), b.close(), slow.close()]);
   });
@@ -237,7 +262,7 @@ t.test('SIGHUP reload', async (t) => {
   t.equal((await get(port, '/x')).json?.upstream, 'A', 'before: A');
 
   // A request in flight on the old config while the new one is swapped in.
-  const inFlight = get(port, '/slow/1');
+  const inFlight = get(port, '/slow/1', 30_000);
   await until(() => slow.seen.length === 1, 'the slow request to reach its upstream');
 
   writeFileSync(
@@ -253,6 +278,7 @@ t.test('SIGHUP reload', async (t) => {
 
   t.equal((await get(port, '/x')).json?.upstream, 'B', 'after reload: B');
   t.equal((await get(port, '/slow/2')).json?.upstream, 'B', 'the changed route too');
+  slow.release();
   const old = await inFlight;
   t.equal(old.status, 200, 'the request in flight during the reload completed');
   t.equal(old.json?.upstream, 'S', '...on the config it started with');
@@ -281,13 +307,17 @@ t.test('SIGHUP reload', async (t) => {
 });
 
 t.test('SIGTERM drains: the request in flight completes, the process exits 0', async (t) => {
-  const slow = await named('S', 1500);
-  t.teardown(() => slow.close());
+  const slow = await held('S');
+  t.teardown(() => {
+    slow.release();
+    return slow.close();
+  });
   const port = await freePort();
-  const gw = await startGateway(config(port, { s: slow.port }, [{ name: 'all', path: '/*', upstream: 's' }]), { processes: 1 });
+  // The drain deadline well beyond what the held request waits on a loaded machine.
+  const gw = await startGateway(config(port, { s: slow.port }, [{ name: 'all', path: '/*', upstream: 's' }]), { processes: 1, env: { ZTGATE_DRAIN_MS: '60000' } });
   const exited = once(gw.proc, 'exit');
 
-  const inFlight = get(port, '/slow');
+  const inFlight = get(port, '/slow', 30_000);
   await until(() => slow.seen.length === 1, 'the slow request to reach its upstream');
   gw.proc.kill('SIGTERM');
   await gw.waitForLog((l) => l.msg === 'stopping: draining gateway processes');
@@ -302,6 +332,7 @@ t.test('SIGTERM drains: the request in flight completes, the process exits 0', a
   t.ok(late === 'ECONNREFUSED' || late === 'status 503' || late === 'ECONNRESET', `a new request after SIGTERM is not served (${late})`);
   t.equal(slow.seen.length, 1, 'the late request never reached the upstream');
 
+  slow.release();
   const res = await inFlight;
   t.equal(res.status, 200, 'the request in flight completed');
   t.equal(res.json?.upstream, 'S');
