@@ -140,10 +140,10 @@ function readCandidate(s: string, i: number): boolean {
   let digits = 0;
   for (;;) {
     const gs = j;
-    while (j < n && isDigit(s.charCodeAt(j)) && digits + (j - gs) <= MAX_DIGITS) {
-      if (digits + (j - gs) < 5) lead[digits + (j - gs)] = s.charCodeAt(j) - 48;
-      j++;
-    }
+    // one digit past MAX_DIGITS is enough to give up: the read stays bounded
+    const stop = Math.min(n, gs + MAX_DIGITS + 1 - digits);
+    while (j < stop && isDigit(s.charCodeAt(j))) j++;
+    for (let x = gs; x < j && digits + (x - gs) < 5; x++) lead[digits + (x - gs)] = s.charCodeAt(x) - 48;
     lens[count] = j - gs;
     starts[count] = gs;
     count++;
