@@ -1,5 +1,6 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { MAX_EVENT_CLIENTS } from '../../src/admin/server.js';
@@ -111,17 +112,27 @@ t.test('no token configured: the admin listener stays off and says so', async (t
 });
 
 t.test('a weak or doubly configured token stops the start with a clear message', async (t) => {
-  const run = (env: Record<string, string>) => spawnSync(process.execPath, [CLI, '--config', '/nonexistent.yaml'], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
-  const short = run({ ZTGATE_ADMIN_TOKEN: 'short' });
+  // The four refusals run side by side (each is a CLI start that exits early).
+  const run = async (env: Record<string, string>) => {
+    const proc = spawn(process.execPath, [CLI, '--config', '/nonexistent.yaml'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.stdout.resume();
+    const [status] = (await once(proc, 'close')) as [number | null];
+    return { status, stderr };
+  };
+  const [short, both, missing, port] = await Promise.all([
+    run({ ZTGATE_ADMIN_TOKEN: 'short' }),
+    run({ ZTGATE_ADMIN_TOKEN: 'a'.repeat(20), ZTGATE_ADMIN_TOKEN_FILE: '/tmp/x' }),
+    run({ ZTGATE_ADMIN_TOKEN_FILE: '/nonexistent/token' }),
+    run({ ZTGATE_ADMIN_PORT: '70000' }),
+  ]);
   t.equal(short.status, 2);
   t.match(short.stderr, /ZTGATE_ADMIN_TOKEN: the admin token must be 16 to 512 visible ASCII characters/);
-  const both = run({ ZTGATE_ADMIN_TOKEN: 'a'.repeat(20), ZTGATE_ADMIN_TOKEN_FILE: '/tmp/x' });
   t.equal(both.status, 2);
   t.match(both.stderr, /set one, not both/);
-  const missing = run({ ZTGATE_ADMIN_TOKEN_FILE: '/nonexistent/token' });
   t.equal(missing.status, 2);
   t.match(missing.stderr, /ZTGATE_ADMIN_TOKEN_FILE: cannot read "\/nonexistent\/token" \(ENOENT\)/);
-  const port = run({ ZTGATE_ADMIN_PORT: '70000' });
   t.equal(port.status, 2);
   t.match(port.stderr, /ZTGATE_ADMIN_PORT/);
 });
