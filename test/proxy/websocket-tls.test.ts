@@ -6,22 +6,41 @@
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { freePort, startGateway } from '../helpers/gateway.js';
+import { createServer, request } from 'node:https';
+import { WebSocketServer } from 'ws';
+import { freePort, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { makeTestPki } from '../helpers/pki.js';
-import { nextMessage, openWs, startWsUpstream } from './websocket-upstream.js';
+import { nextMessage, openWs, startWsUpstream, type WsUpstream } from './websocket-upstream.js';
 
-t.test('wss:// through an HTTPS listener, default certificate and SNI', async (t) => {
-  const pki = makeTestPki(['api.test', 'other.test']);
-  const ca = readFileSync(pki.caCert);
-  const upstream = await startWsUpstream();
-  const port = await freePort();
-  const gw = await startGateway({
+// One PKI and one gateway for both subtests (each start is a few seconds of CPU
+// on a small machine): an HTTPS listener for the first, a plain listener in
+// front of the TLS upstreams for the second. Routes and upstreams are disjoint.
+const pki = makeTestPki(['api.test', 'other.test', 'svc.test']);
+const ca = readFileSync(pki.caCert);
+let upstream: WsUpstream;
+let tlsPort: number;
+let plainPort: number;
+let handshakes = 0;
+let gw: RunningGateway | undefined;
+const server = createServer({ cert: readFileSync(pki.server['svc.test'].cert), key: readFileSync(pki.server['svc.test'].key) });
+const wss = new WebSocketServer({ server });
+
+t.before(async () => {
+  upstream = await startWsUpstream();
+  wss.on('connection', (ws) => {
+    handshakes++;
+    ws.on('message', (d, binary) => ws.send(d, { binary }));
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const upstreamUrl = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  [tlsPort, plainPort] = [await freePort(), await freePort()];
+  gw = await startGateway({
     listeners: [
       {
         name: 'public',
         host: '127.0.0.1',
-        port,
+        port: tlsPort,
         tls: {
           certificates: [
             { cert: pki.server['api.test'].cert, key: pki.server['api.test'].key },
@@ -29,15 +48,30 @@ t.test('wss:// through an HTTPS listener, default certificate and SNI', async (t
           ],
         },
       },
+      { name: 'main', host: '127.0.0.1', port: plainPort },
     ],
-    upstreams: [{ name: 'app', targets: [{ url: `http://127.0.0.1:${upstream.port}` }] }],
-    routes: [{ name: 'ws', match: { path: '/ws/*' }, upstream: 'app', public: true, websocket: { enabled: true } }],
+    upstreams: [
+      { name: 'app', targets: [{ url: `http://127.0.0.1:${upstream.port}` }] },
+      { name: 'trusted', targets: [{ url: upstreamUrl }], tls: { ca: { file: pki.caCert }, servername: 'svc.test' } },
+      { name: 'untrusted', targets: [{ url: upstreamUrl }], tls: { servername: 'svc.test' } },
+    ],
+    routes: [
+      { name: 'ws', match: { path: '/ws/*' }, upstream: 'app', public: true, websocket: { enabled: true } },
+      { name: 'trusted', match: { path: '/trusted/*' }, upstream: 'trusted', public: true, websocket: { enabled: true } },
+      { name: 'untrusted', match: { path: '/untrusted/*' }, upstream: 'untrusted', public: true, websocket: { enabled: true } },
+    ],
   });
-  t.teardown(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+});
 
+t.teardown(async () => {
+  await gw?.stop();
+  await upstream?.close();
+  for (const c of wss.clients) c.terminate();
+  server.close();
+});
+
+t.test('wss:// through an HTTPS listener, default certificate and SNI', async (t) => {
+  const port = tlsPort;
   for (const servername of ['api.test', 'other.test']) {
     const opened = await openWs(`wss://127.0.0.1:${port}/ws/echo`, { tls: { ca, servername } });
     if (!opened.ok) {
@@ -63,37 +97,7 @@ t.test('wss:// through an HTTPS listener, default certificate and SNI', async (t
 });
 
 t.test('wss:// to an https:// upstream: its TLS settings apply; an untrusted certificate is a 502 with no handshake', async (t) => {
-  const pki = makeTestPki(['svc.test']);
-  const { createServer } = await import('node:https');
-  const { WebSocketServer } = await import('ws');
-  const server = createServer({ cert: readFileSync(pki.server['svc.test'].cert), key: readFileSync(pki.server['svc.test'].key) });
-  const wss = new WebSocketServer({ server });
-  let handshakes = 0;
-  wss.on('connection', (ws) => {
-    handshakes++;
-    ws.on('message', (d, binary) => ws.send(d, { binary }));
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const upstreamUrl = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const port = await freePort();
-  const gw = await startGateway({
-    listeners: [{ name: 'main', host: '127.0.0.1', port }],
-    upstreams: [
-      { name: 'trusted', targets: [{ url: upstreamUrl }], tls: { ca: { file: pki.caCert }, servername: 'svc.test' } },
-      { name: 'untrusted', targets: [{ url: upstreamUrl }], tls: { servername: 'svc.test' } },
-    ],
-    routes: [
-      { name: 'trusted', match: { path: '/trusted/*' }, upstream: 'trusted', public: true, websocket: { enabled: true } },
-      { name: 'untrusted', match: { path: '/untrusted/*' }, upstream: 'untrusted', public: true, websocket: { enabled: true } },
-    ],
-  });
-  t.teardown(async () => {
-    await gw.stop();
-    for (const c of wss.clients) c.terminate();
-    server.close();
-  });
-
+  const port = plainPort;
   const opened = await openWs(`ws://127.0.0.1:${port}/trusted/x`);
   if (!opened.ok) return t.fail(`refused: ${opened.status} ${opened.body}`);
   const reply = nextMessage(opened.ws);
