@@ -15,6 +15,10 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/upstream.js';
  * drain, a crashed process replaced, bad tuning refused, the embedded demo.
  */
 
+// Four gateway starts and fourteen CLI runs: on a busy 2-core machine this file
+// alone took 75-95 s (each start ~11 s), too close to the suite's 120 s per file.
+t.setTimeout(180_000);
+
 interface Answer {
   status: number;
   body: string;
