@@ -1,6 +1,5 @@
 import type { BlockList } from 'node:net';
 import { inBlockList as isTrusted } from '../config/cidr.js';
-import { isIPv6 } from 'node:net';
 import type { RequestContext } from '../pipeline/stage.js';
 import type { Target } from '../upstream/target.js';
 import { traceparentOf } from '../observe/trace.js';
@@ -97,8 +96,9 @@ export function buildRequestHead(
   head += `x-forwarded-for: ${fromTrustedProxy && inboundXff ? `${inboundXff}, ${peer}` : peer}\r\n`;
   head += `x-forwarded-proto: ${proto}\r\n`;
   if (host) head += `x-forwarded-host: ${host}\r\n`;
-  const forwardedFor = isIPv6(peer) ? `"[${peer}]"` : peer;
-  const element = `for=${forwardedFor};proto=${ctx.listener.scheme}${clientHost ? `;host="${clientHost.replace(/["\\]/g, '')}"` : ''}`;
+  // The peer is uWS's text form of the socket address: only an IPv6 one has a colon.
+  const forwardedFor = peer.includes(':') ? `"[${peer}]"` : peer;
+  const element = `for=${forwardedFor};proto=${ctx.listener.scheme}${clientHost ? `;host="${quotable(clientHost)}"` : ''}`;
   head += `forwarded: ${fromTrustedProxy && inboundForwarded ? `${inboundForwarded}, ${element}` : element}\r\n`;
   head += `x-request-id: ${ctx.id}\r\n`;
   // The gateway's span is the upstream's parent; tracestate belongs to the caller's trace only
@@ -114,6 +114,11 @@ export function buildRequestHead(
   if (framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (framing > 0 || methodExpectsBody(ctx.method)) head += `content-length: ${framing}\r\n`;
   return head + 'connection: keep-alive\r\n\r\n';
+}
+
+/** A Host value inside a quoted-string: quotes and backslashes dropped (rarely present, so not searched for with a regex each time). */
+function quotable(value: string): string {
+  return value.includes('"') || value.includes('\\') ? value.replace(/["\\]/g, '') : value;
 }
 
 function methodExpectsBody(method: string): boolean {

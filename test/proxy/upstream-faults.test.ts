@@ -389,6 +389,12 @@ const up = {
   slowPool: await scriptedUpstream((req, s) => {
     setTimeout(() => respond(s, ok(`seq=${req.seq}`)), 700);
   }),
+  // Behind a pool whose idle limit (300 ms) is shorter than its answers take (600 ms).
+  poolIdle: await scriptedUpstream((req, s) => {
+    const answer = () => respond(s, ok(`conn=${req.conn} seq=${req.seq}`));
+    if (req.target.endsWith('/slow')) setTimeout(answer, 600);
+    else answer();
+  }),
 };
 const echo = await startEchoUpstream();
 const refusedPort = await freePort();
@@ -403,8 +409,9 @@ const gw = await startGateway({
   upstreams: Object.entries(upstreamPorts).map(([name, port]) => ({
     name,
     targets: [{ url: `http://127.0.0.1:${port}` }],
-    timeouts: name === 'slowPool' ? { ...timeouts, connectMs: 3000, firstByteMs: 3000 } : timeouts,
+    timeouts: name === 'slowPool' || name === 'poolIdle' ? { ...timeouts, connectMs: 3000, firstByteMs: 3000 } : timeouts,
     ...(name === 'slowPool' ? { pool: { maxConnections: 1, maxQueued: 1 } } : {}),
+    ...(name === 'poolIdle' ? { pool: { maxConnections: 1, idleTimeoutMs: 300 } } : {}),
   })),
   routes: Object.keys(upstreamPorts).map((name) => ({ name, match: { path: `/${name}/*` }, upstream: name, public: true })),
 });
@@ -656,6 +663,22 @@ t.test('upstream closing its idle keep-alive socket between requests → next re
   t.equal(second.status, 200, 'not an error');
   t.equal(second.body.toString(), 'conn=2', 'on a fresh connection');
   t.equal(up.idleClose.requests.length, 2);
+});
+
+t.test('a pooled socket busy past the pool idle limit is not closed; an idle one is, after that limit', async (t) => {
+  // The idle limit (300 ms) is armed between requests and is shorter than the first-byte limit
+  // (3000 ms) of the slow answers that follow on the same socket: neither may cut them.
+  for (let i = 1; i <= 2; i++) {
+    const res = await send(gw.port, '/poolIdle/slow');
+    t.equal(res.status, 200, `slow answer ${i} arrives`);
+    t.equal(res.body.toString(), `conn=1 seq=${i}`, `on the first upstream connection, request ${i} there`);
+  }
+  // Then left idle: the gateway closes it (the upstream sees the close) and opens a new one.
+  await up.poolIdle.closedConn(1);
+  t.pass('the idle pooled socket was closed by the gateway');
+  const next = await send(gw.port, '/poolIdle/fast');
+  t.equal(next.body.toString(), 'conn=2 seq=1', 'the next request opens a fresh connection');
+  await stillServing(t);
 });
 
 t.test('stale pooled socket closed as the request arrives: a GET is replayed on a fresh connection', async (t) => {
