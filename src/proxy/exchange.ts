@@ -60,6 +60,8 @@ const enum Out {
  */
 export class Exchange implements ExchangeHandler {
   aborted = false;
+  /** Its place in the gateway's in-flight list (src/server/in-flight.ts); -1 when not in it. */
+  inFlightSlot = -1;
   private out = Out.None;
   private conn: UpstreamConnection | null = null;
   private pool: TargetPool | null = null;

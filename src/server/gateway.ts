@@ -10,6 +10,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import { admitUpgrade, type UpgradeHost } from '../proxy/websocket.js';
 import type { SessionRef, WebSocketSession } from '../proxy/websocket-session.js';
 import { WEBSOCKET_DEFAULTS } from '../proxy/websocket-schema.js';
+import { InFlight } from './in-flight.js';
 
 /** Bytes uWS may buffer for one WebSocket before it drops sends; far above the sessions' own bound, which applies first. */
 const UWS_MAX_BACKPRESSURE = 1024 * 1024 * 1024;
@@ -22,7 +23,7 @@ const UWS_MAX_BACKPRESSURE = 1024 * 1024 * 1024;
 export class Gateway implements HandlerHost, UpgradeHost {
   draining = false;
   private config!: CompiledConfig;
-  private readonly inFlight = new Set<Exchange>();
+  private readonly inFlight = new InFlight<Exchange>();
   /** Open proxied WebSockets (upgraded clients), for the gauge and for draining. */
   private readonly sessions = new Set<WebSocketSession>();
   private readonly sessionsGauge: Gauge;
@@ -221,8 +222,9 @@ export class Gateway implements HandlerHost, UpgradeHost {
       });
     }
     const left = this.inFlight.size;
-    for (const e of [...this.inFlight]) e.onAborted();
-    this.config.retire(null);
+    for (const e of this.inFlight.snapshot()) e.onAborted();
+    // undefined when the process stops before its first config compiled
+    this.config?.retire(null);
     return left;
   }
 }
