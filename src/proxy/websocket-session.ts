@@ -50,6 +50,8 @@ function sendable(code: number): boolean {
  * side closing closes the other with the code mapped.
  */
 export class WebSocketSession {
+  /** Its place in the gateway's list of open sessions (src/server/in-flight.ts); -1 when not in it. */
+  inFlightSlot = -1;
   private client: ClientSocket<SessionRef> | null = null;
   /** Upstream messages that arrived between the upstream's 101 and uWS's open. */
   private early: { data: RawData; binary: boolean }[] | null = [];

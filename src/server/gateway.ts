@@ -25,7 +25,7 @@ export class Gateway implements HandlerHost, UpgradeHost {
   private config!: CompiledConfig;
   private readonly inFlight = new InFlight<Exchange>();
   /** Open proxied WebSockets (upgraded clients), for the gauge and for draining. */
-  private readonly sessions = new Set<WebSocketSession>();
+  private readonly sessions = new InFlight<WebSocketSession>();
   private readonly sessionsGauge: Gauge;
   /**
    * uWS's per-listener message ceiling (maxPayloadLength), fixed when the
@@ -209,7 +209,7 @@ export class Gateway implements HandlerHost, UpgradeHost {
   /** SIGTERM: stop accepting, let requests in flight finish until the deadline. */
   async drain(deadlineMs: number): Promise<number> {
     this.draining = true;
-    for (const s of [...this.sessions]) s.shutdown();
+    for (const s of this.sessions.snapshot()) s.shutdown();
     const uws = loadUws();
     for (const s of this.sockets.splice(0)) uws.us_listen_socket_close(s);
     if (this.inFlight.size > 0) {

@@ -4,7 +4,7 @@ export interface Listed {
 }
 
 /**
- * The requests in flight, for draining: an array whose entries know their slot, removed
+ * The requests in flight (and the open WebSocket sessions), for draining: an array whose entries know their slot, removed
  * by moving the last entry into the hole. Not a Set: a Set's table is rehashed every few
  * dozen add/delete pairs, and V8 keeps each replaced table pointing at its successor.
  * Once a table was promoted (any full GC does it), that chain kept every later table,
@@ -20,6 +20,7 @@ export class InFlight<T extends Listed> {
   }
 
   add(entry: T): void {
+    if (entry.inFlightSlot >= 0) return; // listed already
     entry.inFlightSlot = this.list.length;
     this.list.push(entry);
   }

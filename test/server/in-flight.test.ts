@@ -5,6 +5,7 @@ t.test('in-flight list: add, delete in any order, snapshot, size', async (t) => 
   const list = new InFlight<{ id: number; inFlightSlot: number }>();
   const e = Array.from({ length: 5 }, (_, id) => ({ id, inFlightSlot: -1 }));
   for (const x of e) list.add(x);
+  list.add(e[0]!); // twice: listed once
   t.equal(list.size, 5);
   list.delete(e[1]!); // the last moves into the hole
   list.delete(e[4]!);
