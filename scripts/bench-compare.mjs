@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchArgs, describeSample, measureRun, runScript, summarizeSamples } from './lib/bench-run.mjs';
+import { benchArgs, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
 import { fail, freePorts, installCleanup, log, setTag, setTmpDir, state } from './lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
@@ -77,20 +77,8 @@ async function rounds(load, targets, phase, rateOf = () => 0) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
     for (const t of order) {
       if (state.interrupted) return samples;
-      if (t.child.exited) {
-        if (!t.dead) log(`${t.name}: its server stopped (${t.child.exitInfo}); no more runs\n${t.child.tail(10)}`);
-        t.dead = true;
-        continue;
-      }
-      try {
-        const s = await measureRun(load, t, settings, rateOf(t));
-        s.round = r + 1;
-        samples.get(t.name).push(s);
-        log(`${phase} ${r + 1}/${settings.runs} ${t.name.padEnd(22)} ${describeSample(s)}`);
-      } catch (err) {
-        if (state.interrupted) return samples;
-        log(`${phase} ${r + 1} ${t.name}: run failed: ${err.message}`);
-      }
+      const s = await runTarget(load, t, settings, `${phase} ${r + 1}/${settings.runs}`, rateOf(t));
+      if (s) samples.get(t.name).push({ ...s, round: r + 1 });
     }
   }
   return samples;

@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchArgs, describeSample, measureRun, runScript, summarizeSamples } from './lib/bench-run.mjs';
+import { benchArgs, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
 import { fail, freePorts, installCleanup, log, setTag, setTmpDir, state } from './lib/procs.mjs';
 import { DISTINCT_TOKENS_DEFAULT, SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
@@ -117,20 +117,8 @@ async function rounds(load, knob, targets) {
       const order = group.map((_, i) => group[(i + r) % group.length]);
       for (const t of order) {
         if (state.interrupted) return samples;
-        if (t.child.exited) {
-          if (!t.dead) log(`${t.name}: its gateway stopped (${t.child.exitInfo}); no more runs\n${t.child.tail(10)}`);
-          t.dead = true;
-          continue;
-        }
-        try {
-          const s = await measureRun(load, t, settings);
-          s.round = r + 1;
-          samples.get(t.name).push(s);
-          log(`${knob} ${r + 1}/${settings.runs} ${t.name.padEnd(34)} ${describeSample(s)}`);
-        } catch (err) {
-          if (state.interrupted) return samples;
-          log(`${knob} ${r + 1} ${t.name}: run failed: ${err.message}`);
-        }
+        const s = await runTarget(load, t, settings, `${knob} ${r + 1}/${settings.runs}`);
+        if (s) samples.get(t.name).push({ ...s, round: r + 1 });
       }
     }
   }

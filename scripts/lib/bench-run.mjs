@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { groupCpuSeconds } from './cpu.mjs';
 import { running } from './loadgen.mjs';
-import { ROOT, fail, state, stopAll } from './procs.mjs';
+import { ROOT, fail, log, state, stopAll } from './procs.mjs';
 import { fmtNum, median, round } from './stats.mjs';
 import { runRotated } from './token-rotation.mjs';
 
@@ -75,6 +75,26 @@ export async function measureRun(load, t, settings, rate = 0) {
   s.cpu_s = before != null && after != null ? round(after - before, 2) : null;
   s.req_per_cpu_s = s.cpu_s ? Math.round(s.requests / s.cpu_s) : null;
   return s;
+}
+
+/**
+ * One round's run of target `t`, said in the log under `label`: the sample, or null when
+ * the target's server is gone or the run failed (the log says which).
+ */
+export async function runTarget(load, t, settings, label, rate = 0) {
+  if (t.child.exited) {
+    if (!t.dead) log(`${t.name}: its server stopped (${t.child.exitInfo}); no more runs\n${t.child.tail(10)}`);
+    t.dead = true;
+    return null;
+  }
+  try {
+    const s = await measureRun(load, t, settings, rate);
+    log(`${label} ${t.name.padEnd(34)} ${describeSample(s)}`);
+    return s;
+  } catch (err) {
+    if (!state.interrupted) log(`${label} ${t.name}: run failed: ${err.message}`);
+    return null;
+  }
 }
 
 export function describeSample(s) {

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/gateway.js';
+import { runScript, type ScriptRun } from '../helpers/run-script.js';
 
 // The tuning sweep (scripts/bench-tuning.mjs) without its load: a real run
 // takes minutes, so only what fails fast is run here: its command line, and
@@ -11,16 +11,7 @@ import { ROOT } from '../helpers/gateway.js';
 
 const SCRIPT = join(ROOT, 'scripts/bench-tuning.mjs');
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]): Promise<ScriptRun> => runScript(SCRIPT, args);
 
 t.test('bad command lines: exit 2 with a message naming the problem, nothing started', async (t) => {
   const out = join(tmpdir(), `ztgate-tuning-never-${process.pid}.json`);

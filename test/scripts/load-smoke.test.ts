@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, basicConfig, freePort, startGateway } from '../helpers/gateway.js';
 import { startEchoUpstream } from '../helpers/upstream.js';
+import { runScript, type ScriptRun } from '../helpers/run-script.js';
 
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].some((p) => existsSync(p));
 
@@ -18,16 +18,7 @@ const SCRIPT = join(ROOT, 'scripts/load/index.mjs');
 // shared 2-core machine one start alone took 10 s when it was busy.
 t.setTimeout(180_000);
 
-function runLoad(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runLoad = (args: string[]): Promise<ScriptRun> => runScript(SCRIPT, args);
 
 interface LoadResult {
   scenario: string;
