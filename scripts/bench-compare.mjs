@@ -20,9 +20,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchArgs, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
+import { benchArgs, benchStart, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
-import { fail, freePorts, installCleanup, log, setTag, setTmpDir, state } from './lib/procs.mjs';
+import { fail, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
@@ -89,12 +89,7 @@ const summarize = (name, ss) => ({ name, ...summarizeSamples(ss) });
 // ---------------------------------------------------------------- main
 
 async function main() {
-  const loadavgAtStart = loadavgNow();
-  if (loadavgAtStart[0] > os.cpus().length / 2) {
-    log(`note: the machine is already busy (load average ${loadavgAtStart[0]} on ${os.cpus().length} CPUs); expect noisy numbers`);
-  }
-  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ztgate-bench-compare-'));
-  setTmpDir(tmpDir);
+  const { loadavgAtStart, tmpDir } = benchStart('bench-compare');
   const want = new Set(settings.targets);
   const tools = ensureTools({ nginx: want.has('nginx-1w'), haproxy: want.has('haproxy-1t') });
   const wrk = tools.wrk;

@@ -17,9 +17,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchArgs, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
+import { benchArgs, benchStart, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
-import { fail, freePorts, installCleanup, log, setTag, setTmpDir, state } from './lib/procs.mjs';
+import { fail, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
 import { DISTINCT_TOKENS_DEFAULT, SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
@@ -221,12 +221,7 @@ function printKnob(w, k) {
 }
 
 async function main() {
-  const loadavgAtStart = loadavgNow();
-  if (loadavgAtStart[0] > os.cpus().length / 2) {
-    log(`note: the machine is already busy (load average ${loadavgAtStart[0]} on ${os.cpus().length} CPUs); expect noisy numbers`);
-  }
-  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ztgate-bench-tuning-'));
-  setTmpDir(tmpDir);
+  const { loadavgAtStart, tmpDir } = benchStart('bench-tuning');
   const { wrk } = detectTools();
   let load = autocannonRunner();
   if (wrk) load = wrkRunner(wrk, { tmpDir, threads: settings.threads });

@@ -3,12 +3,14 @@
 // with the CPU time of the target's process group read around it), a sample
 // as one log line, the medians of a target's samples, and a script's end
 // (children stopped, exit 130 after ^C).
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { groupCpuSeconds } from './cpu.mjs';
 import { running } from './loadgen.mjs';
-import { ROOT, fail, log, state, stopAll } from './procs.mjs';
-import { fmtNum, median, round } from './stats.mjs';
+import { ROOT, fail, log, setTmpDir, state, stopAll } from './procs.mjs';
+import { fmtNum, loadavgNow, median, round } from './stats.mjs';
 import { runRotated } from './token-rotation.mjs';
 
 const COMMON_OPTIONS = {
@@ -57,6 +59,17 @@ export function benchArgs({ options = {}, usage, outFile }) {
     out: v.out ?? path.join(ROOT, 'native-bench', 'results', outFile),
   };
   return { v, num, settings };
+}
+
+/** A bench's start: the load average (said when the machine is already busy) and its temporary folder. */
+export function benchStart(name) {
+  const loadavgAtStart = loadavgNow();
+  if (loadavgAtStart[0] > os.cpus().length / 2) {
+    log(`note: the machine is already busy (load average ${loadavgAtStart[0]} on ${os.cpus().length} CPUs); expect noisy numbers`);
+  }
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `ztgate-${name}-`));
+  setTmpDir(tmpDir);
+  return { loadavgAtStart, tmpDir };
 }
 
 /**
