@@ -244,7 +244,6 @@ async function main() {
     settings: {
       ...settings,
       load_generator: `${load.name}${load.version ? ` ${load.version}` : ''}`,
-      rate_generator: `${load.name} ${load.version}`,
       order: 'round-robin, starting target rotated each round',
       aggregate: 'median over runs',
       cpu: 'utime+stime of the target process group from /proc, measured run only',

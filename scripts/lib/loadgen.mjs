@@ -3,9 +3,9 @@
 // errors and non-2xx). wrk is the C generator, for maximum throughput and, paced
 // by a Lua delay(), for a fixed rate; autocannon runs in this process
 // (programmatic API) and holds a rate too, but on a 2-core machine it needs
-// more CPU than the gateway it loads, which shows as latency. A request is { method, path, headers, body, tokens }:
-// `tokens` (an array or a file of lines) sends a different bearer token with
-// each request.
+// more CPU than the gateway it loads, which shows as latency. A request is
+// { method, path, headers, body, tokens }: `tokens` (an array or a file of
+// lines) sends a different bearer token with each request.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -71,7 +71,6 @@ export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
   return {
     name: 'wrk',
     version,
-    canHoldRate: true,
     async run(baseUrl, request, { connections, durationS, rate = 0 }) {
       const rateKey = `${baseUrl}${request.path || '/'} ${rate}`;
       const factor = rate > 0 ? catchUp.get(rateKey) ?? 1 : 1;
@@ -122,7 +121,6 @@ export function autocannonRunner() {
   return {
     name: 'autocannon',
     version,
-    canHoldRate: true,
     run(baseUrl, request, { connections, durationS, rate = 0 }) {
       // Our own histogram in microseconds: autocannon's records whole milliseconds.
       const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
