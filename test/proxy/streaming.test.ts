@@ -112,7 +112,7 @@ async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
     } catch {
       /* process gone: the test fails elsewhere */
     }
-  }, 100);
+  }, 25); // dense enough that a quick refusal (~300 ms) is still seen several times
   try {
     const result = await work();
     return { result, maxMb: Math.max(maxMb, rssMb(pid)), samples: samples + 1 };
