@@ -17,6 +17,8 @@ options:
   --tool T           auto | autocannon | wrk (default auto: wrk when installed, autocannon otherwise)
   --threads N        wrk threads (default 1)
   --processes N      ZTGATE_PROCESSES of the gateway started (default 1)
+  --log-level L      ZTGATE_LOG_LEVEL of the gateway started (default warn: no access lines; info writes one
+                     a request, to a pipe this script drains)
   --url URL          load a running gateway instead of starting one (e.g. http://127.0.0.1:8080)
   --header 'K: V'    extra request header (repeatable), e.g. the credential a running gateway wants
   --token T          bearer token for the jwt scenarios with --url
@@ -29,6 +31,8 @@ options:
 `;
 
 export class UsageError extends Error {}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 function num(name, raw, { min, integer = true, def }) {
   if (raw === undefined) return def;
@@ -54,6 +58,7 @@ export function parse(argv) {
         tool: { type: 'string' },
         threads: { type: 'string' },
         processes: { type: 'string' },
+        'log-level': { type: 'string' },
         url: { type: 'string' },
         header: { type: 'string', multiple: true },
         token: { type: 'string' },
@@ -75,6 +80,8 @@ export function parse(argv) {
   if (!Object.hasOwn(SCENARIOS, scenario)) throw new UsageError(`unknown scenario "${scenario}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
   const tool = v.tool ?? 'auto';
   if (!['auto', 'autocannon', 'wrk'].includes(tool)) throw new UsageError(`--tool ${JSON.stringify(tool)}: want auto, autocannon or wrk`);
+  const logLevel = v['log-level'] ?? 'warn';
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level ${JSON.stringify(logLevel)}: want one of ${LOG_LEVELS.join(', ')}`);
   const rate = num('rate', v.rate, { min: 1, def: 0 });
   const headers = {};
   for (const h of v.header ?? []) {
@@ -103,6 +110,7 @@ export function parse(argv) {
     connections: num('connections', v.connections, { min: 1, def: 64 }),
     threads: num('threads', v.threads, { min: 1, def: 1 }),
     processes: num('processes', v.processes, { min: 1, def: 1 }),
+    logLevel,
     distinct: num('distinct', v.distinct, { min: 1, def: DISTINCT_TOKENS_DEFAULT }),
     token: v.token ?? null,
     tokensFile: v['tokens-file'] ?? null,
@@ -110,6 +118,7 @@ export function parse(argv) {
     out: v.out ?? null,
     profile: v.profile ?? null,
   };
+  if (url && v['log-level'] !== undefined) throw new UsageError('--log-level needs a gateway this script starts (not --url)');
   if (url && opts.profile) throw new UsageError('--profile needs a gateway this script starts (not --url)');
   if (url && (scenario === 'jwt' || scenario === 'jwt-ratelimit' || scenario === 'full') && !opts.token && !headers.authorization) {
     throw new UsageError(`${scenario} against --url needs --token (or --header 'Authorization: Bearer ...')`);

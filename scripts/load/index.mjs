@@ -67,7 +67,7 @@ async function main() {
       config: ztgateConfig({ port: gwPort, upstreamPort: upPort, fx }),
       processes: opts.processes,
       // Its own gossip ports (base + process index), so that another gateway on the machine is not joined.
-      env: { ZTGATE_GOSSIP_PORT: String(gossipPort) },
+      env: { ZTGATE_GOSSIP_PORT: String(gossipPort), ZTGATE_LOG_LEVEL: opts.logLevel },
       nodeArgs: profileArgs(),
     });
     if (!r.ok) fail(r.reason);

@@ -1,9 +1,8 @@
-import type { Piscina } from 'piscina';
 import type { Counter } from '../observe/metrics.js';
 import { Errors } from '../errors.js';
 import type { RequestContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import type { Logger } from '../observe/log.js';
-import { workerPool } from '../workers/pool.js';
+import { workerPool, type WorkerPool } from '../workers/pool.js';
 import { THRESHOLDS, type Level } from './detect.js';
 import { scanRequest, type ScanFinding, type ScanInput } from './request-scan.js';
 
@@ -93,7 +92,7 @@ class InspectStage implements Stage {
 
   constructor(
     private readonly o: InspectOptions,
-    private readonly pool: Piscina | null,
+    private readonly pool: WorkerPool<ScanInput, ScanFinding[]> | null,
     private readonly log: Logger,
     private readonly threats: Counter,
   ) {

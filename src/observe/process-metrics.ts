@@ -9,14 +9,19 @@ import { watchedPools } from '../workers/pool.js';
  * of blocking work on the hot path), memory, and the rate limiter's and
  * gossip channel's own totals. Read when a snapshot is taken, never per request.
  */
+/** How often Node's timer samples the event-loop delay. */
+const LOOP_RESOLUTION_MS = 10;
+
 export function watchProcess(metrics: Metrics, limiter: DistributedLimiter, gossip: () => GossipCounters | null): () => void {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   delay.enable();
   const loop = metrics.gauge('ztgate_event_loop_delay_ms', 'Event-loop delay since the previous snapshot.', ['quantile']);
+  // Node records the time between two of its timer's ticks, so an idle loop reads the resolution: the delay is what is beyond it.
+  const late = (ns: number): number => (delay.count === 0 ? 0 : Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS));
   loop.onCollect(() => {
-    loop.set(['0.5'], delay.percentile(50) / 1e6);
-    loop.set(['0.99'], delay.percentile(99) / 1e6);
-    loop.set(['1'], delay.max / 1e6);
+    loop.set(['0.5'], late(delay.percentile(50)));
+    loop.set(['0.99'], late(delay.percentile(99)));
+    loop.set(['1'], late(delay.max));
     delay.reset();
   });
   const memory = metrics.gauge('ztgate_memory_bytes', 'Process memory.', ['kind']);
@@ -64,17 +69,17 @@ export function watchProcess(metrics: Metrics, limiter: DistributedLimiter, goss
   });
   const queued = metrics.gauge('ztgate_worker_pool_queued', 'Tasks waiting for a worker thread, by pool.', ['pool']);
   const threads = metrics.gauge('ztgate_worker_pool_threads', 'Worker threads, by pool.', ['pool']);
-  const busy = metrics.gauge('ztgate_worker_pool_utilization', 'Share of the threads\' time spent running tasks, by pool.', ['pool']);
-  const wait = metrics.gauge('ztgate_worker_pool_wait_ms', 'Time tasks waited for a thread, since the pool started, by pool and quantile.', ['pool', 'quantile']);
+  const busy = metrics.gauge('ztgate_worker_pool_utilization', 'Share of the threads\' time with a task handed to them since the previous snapshot, by pool.', ['pool']);
+  const task = metrics.gauge('ztgate_worker_pool_task_ms', 'Task time (queue wait, run, hand-over) since the previous snapshot, by pool and quantile.', ['pool', 'quantile']);
   queued.onCollect(() => {
     for (const [name, pool] of watchedPools()) {
-      queued.set([name], pool.queueSize);
-      threads.set([name], pool.threads.length);
-      busy.set([name], pool.utilization);
-      const w = pool.histogram.waitTime;
-      wait.set([name, '0.5'], w.p50);
-      wait.set([name, '0.99'], w.p99);
-      wait.set([name, '1'], w.max);
+      const w = pool.window();
+      queued.set([name], w.queued);
+      threads.set([name], w.threads);
+      busy.set([name], w.utilization);
+      task.set([name, '0.5'], w.taskMs?.p50 ?? 0);
+      task.set([name, '0.99'], w.taskMs?.p99 ?? 0);
+      task.set([name, '1'], w.taskMs?.max ?? 0);
     }
   });
   return () => delay.disable();

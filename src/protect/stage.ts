@@ -1,4 +1,3 @@
-import type { Piscina } from 'piscina';
 import { Errors, type GatewayErrorKind } from '../errors.js';
 import type { SecretRef } from '../config/types.js';
 import { resolveSecret } from '../config/secrets.js';
@@ -7,7 +6,7 @@ import type { Principal } from '../identity/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Counter } from '../observe/metrics.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
-import { workerPool } from '../workers/pool.js';
+import { workerPool, type WorkerPool } from '../workers/pool.js';
 import type { HeaderList } from '../pipeline/headers.js';
 import { ENTITIES, type JsonPiiSpan } from './detect.js';
 import { applyToJson, applyToText, hash, mask, type Action } from './mask.js';
@@ -142,7 +141,7 @@ class ProtectStage implements Stage {
   constructor(
     private readonly o: ProtectOptions,
     private readonly log: Logger,
-    private readonly pool: Piscina | null,
+    private readonly pool: WorkerPool<ScanTask, ScanResult> | null,
     private readonly actionsCounter: Counter | null,
     private readonly unscannedCounter: Counter | null,
   ) {

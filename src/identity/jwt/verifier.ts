@@ -47,11 +47,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { workerExecArgv } from '../../workers/exec-argv.js';
-import { unwatchPool, watchPool } from '../../workers/pool.js';
+import { unwatchPool, watchPool, WorkerPool } from '../../workers/pool.js';
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { Piscina } from 'piscina';
 import { resolveSecret } from '../../config/secrets.js';
 import type { Logger } from '../../observe/log.js';
 import type { AuthFailure, AuthResult, IssuerConfig, Principal } from '../types.js';
@@ -120,7 +118,7 @@ export class JwtVerifier {
   readonly #rules = new Map<string, ClaimRules>();
   /** Main-thread key imports (no pool, or before start). */
   readonly #importer = new KeyImporter();
-  #pool: Piscina<VerifyItem[], VerifyOutcome[]> | undefined;
+  #pool: WorkerPool<VerifyItem[], VerifyOutcome[]> | undefined;
   #pending: Pending[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -171,14 +169,7 @@ export class JwtVerifier {
       const url = new URL('./verify-worker.js', import.meta.url);
       if (existsSync(fileURLToPath(url))) {
         const workerData: VerifyWorkerData = { rules: Object.fromEntries(this.#rules) };
-        this.#pool = new Piscina({
-          filename: url.href,
-          minThreads: this.#workers,
-          maxThreads: this.#workers,
-          idleTimeout: 60_000,
-          execArgv: workerExecArgv(),
-          workerData,
-        });
+        this.#pool = new WorkerPool({ filename: url.href, minThreads: this.#workers, maxThreads: this.#workers, workerData });
         // Piscina imports the task module on a worker's first task: pay that
         // (hundreds of ms: jose + the module graph) now, not on a request.
         const pool = this.#pool;
