@@ -147,6 +147,14 @@ function isOws(c: number): boolean {
 
 /** Does the comma-separated list `value` contain `token` (lowercase) as an element? */
 function listHasToken(value: string, token: string): boolean {
+  return someListElement(value, (start, end) => equalsLowerToken(value, start, end, token));
+}
+
+/**
+ * Calls `each` with the bounds of every element of the comma-separated list `value`
+ * (OWS trimmed, empty ones skipped) until it returns true; says whether one did.
+ */
+function someListElement(value: string, each: (start: number, end: number) => boolean): boolean {
   const n = value.length;
   let i = 0;
   while (i < n) {
@@ -159,7 +167,7 @@ function listHasToken(value: string, token: string): boolean {
     while (j < n && value.charCodeAt(j) !== 44) j++;
     let k = j;
     while (k > i && isOws(value.charCodeAt(k - 1))) k--;
-    if (equalsLowerToken(value, i, k, token)) return true;
+    if (each(i, k)) return true;
     i = j + 1;
   }
   return false;
@@ -636,22 +644,11 @@ export class ResponseParser {
   /** Record the codings of one Transfer-Encoding field; the verdict is made in headComplete(). */
   private inspectTransferEncoding(value: string): void {
     this.teSeen = true;
-    const n = value.length;
-    let i = 0;
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c === 44 || isOws(c)) {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < n && value.charCodeAt(j) !== 44) j++;
-      let k = j;
-      while (k > i && isOws(value.charCodeAt(k - 1))) k--;
+    someListElement(value, (start, end) => {
       this.teCodings++;
-      if (!equalsLowerToken(value, i, k, 'chunked')) this.teOnlyChunked = false;
-      i = j + 1;
-    }
+      if (!equalsLowerToken(value, start, end, 'chunked')) this.teOnlyChunked = false;
+      return false;
+    });
   }
 
   private headComplete(): void {
