@@ -29,6 +29,7 @@ export const ENTITIES: readonly string[] = Object.keys(DETECTORS);
 const MIN_DIGITS: Record<string, number> = { IBAN_CODE: 2, CREDIT_CARD: 12, US_SSN: 9, PHONE_NUMBER: 8, EMAIL_ADDRESS: 0 };
 
 const RANK: Record<string, number> = Object.fromEntries(ENTITIES.map((e, i) => [e, i]));
+const rankOf = (entity: string): number => RANK[entity] ?? ENTITIES.length;
 
 export interface DetectOptions {
   /** drop spans scoring below this (default 0: every match) */
@@ -39,20 +40,31 @@ export interface DetectOptions {
   fields?: FieldMatcher;
 }
 
+/** Entity lists in rank order, by the list as given (callers pass the same few lists again and again). */
+const ranked = new WeakMap<readonly string[], readonly string[]>();
+function inRankOrder(entities: readonly string[]): readonly string[] {
+  let r = ranked.get(entities);
+  if (r === undefined) ranked.set(entities, (r = [...entities].sort((a, b) => rankOf(a) - rankOf(b))));
+  return r;
+}
+
 /**
  * Non-overlapping PII spans in `text`, sorted by start. On overlap the longer span
  * wins; on equal length, the more specific entity (checksummed before shape-only).
  */
 export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
-  const wanted = entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES);
-  // every built-in entity needs some digits (MIN_DIGITS), except e-mail, which needs an '@':
-  // one counting pass spares most values (names, streets, zip codes) every detector's scan
+  const wanted = inRankOrder(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES));
+  // Every built-in entity needs some digits (MIN_DIGITS) except e-mail, which needs an '@';
+  // an IBAN starts with two capitals. One counting pass spares most values (names, streets,
+  // zip codes) most detectors' scans.
   let digits = 0;
+  let capitals = 0;
   let at = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
+    else if (c >= 65 && c <= 90) capitals++;
     else if (c === 64) at = true;
   }
   let all: PiiSpan[] | null = null;
@@ -61,9 +73,19 @@ export function detectPii(text: string, entities?: readonly string[], opts: Dete
     const builtIn = DETECTORS[e] as Detector | undefined;
     const det = builtIn ?? opts.extra?.[e];
     if (!det) throw new Error(`unknown PII entity ${e}`);
-    if (builtIn && !(e === 'EMAIL_ADDRESS' ? at : digits >= MIN_DIGITS[e]!)) continue;
+    if (builtIn && !(e === 'EMAIL_ADDRESS' ? at : digits >= MIN_DIGITS[e]! && (e !== 'IBAN_CODE' || capitals >= 2))) continue;
     const found = det(text);
-    for (let j = 0; j < found.length; j++) if (found[j]!.score >= minScore) (all ??= []).push(found[j]!);
+    let whole = false;
+    for (let j = 0; j < found.length; j++) {
+      const s = found[j]!;
+      if (s.score < minScore) continue;
+      (all ??= []).push(s);
+      if (s.start === 0 && s.end === text.length) whole = true;
+    }
+    // A built-in span over the whole text beats every span of a later-ranked detector
+    // (none is longer; on equal length the rank decides): the usual JSON value that is
+    // one card, SSN or IBAN needs no further scan.
+    if (whole && builtIn) return all!.length < 2 ? all! : resolveOverlaps(all!);
   }
   if (all === null) return [];
   return all.length < 2 ? all : resolveOverlaps(all);
@@ -76,7 +98,7 @@ export function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
   let disjoint = true;
   for (let i = 1; i < byStart.length && disjoint; i++) disjoint = byStart[i - 1]!.end <= byStart[i]!.start;
   if (disjoint) return byStart;
-  const rank = (s: PiiSpan): number => RANK[s.entity] ?? ENTITIES.length;
+  const rank = (s: PiiSpan): number => rankOf(s.entity);
   const byPref = spans
     .slice()
     .sort((a, b) => b.end - b.start - (a.end - a.start) || rank(a) - rank(b) || b.score - a.score || a.start - b.start);

@@ -139,6 +139,16 @@ t.test('overlaps: one entity per value, the longest or most specific', async (t)
   t.throws(() => detectPii(text, ['NOPE']));
 });
 
+// detectPii stops at a built-in span over the whole value: that must not change which span wins.
+t.test('a span over the whole value: the same winner whatever the order of the entity list', async (t) => {
+  const whole = (entity: string, score: number) => (s: string) => [{ entity, start: 0, end: s.length, score }];
+  const extra = { LOW: whole('LOW', 0.3), HIGH: whole('HIGH', 0.9) };
+  const card = '4111 1111 1111 1111';
+  t.same(detectPii(card, ['LOW', 'HIGH'], { extra }).map((s) => s.entity), ['HIGH'], 'between configured detectors, the higher score');
+  t.same(detectPii(card, ['LOW', 'HIGH', 'CREDIT_CARD'], { extra }).map((s) => s.entity), ['CREDIT_CARD'], 'a built-in outranks them, listed last');
+  t.same(detectPii(card, ['PHONE_NUMBER', 'US_SSN', 'CREDIT_CARD', 'IBAN_CODE']).map((s) => s.entity), ['CREDIT_CARD'], 'built-ins listed out of rank order');
+});
+
 // The scanners skip ahead over text that cannot hold their entity and read digits in
 // place: a value must be found wherever it sits, and the checks done on the text must
 // agree with the ones documented on the digit strings.
