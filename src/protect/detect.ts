@@ -25,9 +25,6 @@ export const DETECTORS: Readonly<Record<string, Detector>> = {
 
 export const ENTITIES: readonly string[] = Object.keys(DETECTORS);
 
-/** Fewest digits a value of each built-in entity holds: cards 12, SSNs 9, phone numbers 8 (see classify), IBANs 2 (check digits). */
-const MIN_DIGITS: Record<string, number> = { IBAN_CODE: 2, CREDIT_CARD: 12, US_SSN: 9, PHONE_NUMBER: 8, EMAIL_ADDRESS: 0 };
-
 const RANK: Record<string, number> = Object.fromEntries(ENTITIES.map((e, i) => [e, i]));
 const rankOf = (entity: string): number => RANK[entity] ?? ENTITIES.length;
 
@@ -40,12 +37,47 @@ export interface DetectOptions {
   fields?: FieldMatcher;
 }
 
-/** Entity lists in rank order, by the list as given (callers pass the same few lists again and again). */
-const ranked = new WeakMap<readonly string[], readonly string[]>();
-function inRankOrder(entities: readonly string[]): readonly string[] {
-  let r = ranked.get(entities);
-  if (r === undefined) ranked.set(entities, (r = [...entities].sort((a, b) => rankOf(a) - rankOf(b))));
-  return r;
+/**
+ * One detector to run, with what a text must hold for it to find anything: every
+ * built-in entity needs some digits except e-mail, which needs an '@'; an IBAN also
+ * starts with two capitals (cards need 12 digits, SSNs 9, phone numbers 8, see
+ * classify; IBANs 2 check digits). Detectors configured by the user have no such gate.
+ */
+interface Step {
+  detect: Detector;
+  builtIn: boolean;
+  minDigits: number;
+  minCapitals: number;
+  needsAt: boolean;
+}
+
+const GATES: Record<string, Pick<Step, 'minDigits' | 'minCapitals' | 'needsAt'>> = {
+  IBAN_CODE: { minDigits: 2, minCapitals: 2, needsAt: false },
+  CREDIT_CARD: { minDigits: 12, minCapitals: 0, needsAt: false },
+  EMAIL_ADDRESS: { minDigits: 0, minCapitals: 0, needsAt: true },
+  US_SSN: { minDigits: 9, minCapitals: 0, needsAt: false },
+  PHONE_NUMBER: { minDigits: 8, minCapitals: 0, needsAt: false },
+};
+
+/**
+ * The steps for an entity list, in rank order (see detectPii), kept per list: callers
+ * pass the same few lists (a stage's, with its configured detectors) for every value.
+ */
+const plans = new WeakMap<readonly string[], { extra: DetectOptions['extra']; steps: Step[] }>();
+function planFor(entities: readonly string[], extra: DetectOptions['extra']): Step[] {
+  const cached = plans.get(entities);
+  if (cached !== undefined && cached.extra === extra) return cached.steps;
+  const steps = [...entities]
+    .sort((a, b) => rankOf(a) - rankOf(b))
+    .map((e): Step => {
+      const builtIn = DETECTORS[e];
+      if (builtIn) return { detect: builtIn, builtIn: true, ...GATES[e]! };
+      const custom = extra?.[e];
+      if (!custom) throw new Error(`unknown PII entity ${e}`);
+      return { detect: custom, builtIn: false, minDigits: 0, minCapitals: 0, needsAt: false };
+    });
+  plans.set(entities, { extra, steps });
+  return steps;
 }
 
 /**
@@ -54,10 +86,8 @@ function inRankOrder(entities: readonly string[]): readonly string[] {
  */
 export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
-  const wanted = inRankOrder(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES));
-  // Every built-in entity needs some digits (MIN_DIGITS) except e-mail, which needs an '@';
-  // an IBAN starts with two capitals. One counting pass spares most values (names, streets,
-  // zip codes) most detectors' scans.
+  const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra);
+  // One counting pass spares most values (names, streets, zip codes) most detectors' scans.
   let digits = 0;
   let capitals = 0;
   let at = false;
@@ -68,13 +98,10 @@ export function detectPii(text: string, entities?: readonly string[], opts: Dete
     else if (c === 64) at = true;
   }
   let all: PiiSpan[] | null = null;
-  for (let k = 0; k < wanted.length; k++) {
-    const e = wanted[k]!;
-    const builtIn = DETECTORS[e] as Detector | undefined;
-    const det = builtIn ?? opts.extra?.[e];
-    if (!det) throw new Error(`unknown PII entity ${e}`);
-    if (builtIn && !(e === 'EMAIL_ADDRESS' ? at : digits >= MIN_DIGITS[e]! && (e !== 'IBAN_CODE' || capitals >= 2))) continue;
-    const found = det(text);
+  for (let k = 0; k < steps.length; k++) {
+    const step = steps[k]!;
+    if (digits < step.minDigits || capitals < step.minCapitals || (step.needsAt && !at)) continue;
+    const found = step.detect(text);
     let whole = false;
     for (let j = 0; j < found.length; j++) {
       const s = found[j]!;
@@ -85,7 +112,7 @@ export function detectPii(text: string, entities?: readonly string[], opts: Dete
     // A built-in span over the whole text beats every span of a later-ranked detector
     // (none is longer; on equal length the rank decides): the usual JSON value that is
     // one card, SSN or IBAN needs no further scan.
-    if (whole && builtIn) return all!.length < 2 ? all! : resolveOverlaps(all!);
+    if (whole && step.builtIn) return all!.length < 2 ? all! : resolveOverlaps(all!);
   }
   if (all === null) return [];
   return all.length < 2 ? all : resolveOverlaps(all);
