@@ -298,12 +298,13 @@ class ProtectStage implements Stage {
   private rewrite(ctx: RequestContext, text: string, result: ScanResult, actions: Record<string, ActionConfig>, direction: Direction, encrypted: Map<string, string> | null): Buffer {
     // Counted per entity: a request's actions table gives each entity one action.
     const counts = new Map<string, number>();
-    const paths = new Set<string>();
+    // Where: for the audit line only, so gathered only when it is written.
+    const paths = this.log.isLevelEnabled('info') ? new Set<string>() : null;
     const act: Action = (value, span) => {
       const a = actions[span.entity] ?? 'allow';
       counts.set(span.entity, (counts.get(span.entity) ?? 0) + 1);
       const path = (span as JsonPiiSpan).path;
-      if (path && paths.size < 32) paths.add(path);
+      if (path && paths !== null && paths.size < 32) paths.add(path);
       if (typeof a === 'object') return encrypted!.get(`${a.encrypt}\u0000${span.entity}\u0000${value}`)!;
       return this.apply(a, value, span);
     };
@@ -315,8 +316,10 @@ class ProtectStage implements Stage {
       pii[`${entity}:${action}`] = n;
       this.actionsCounter?.inc([ctx.route.name, entity, action], n);
     }
-    const p = ctx.state.identity as Principal | undefined;
-    this.log.info({ reqId: ctx.id, route: ctx.route.name, direction, consumer: p?.consumer, pii, paths: [...paths] }, 'protect: personal data handled');
+    if (paths !== null) {
+      const p = ctx.state.identity as Principal | undefined;
+      this.log.info({ reqId: ctx.id, route: ctx.route.name, direction, consumer: p?.consumer, pii, paths: [...paths] }, 'protect: personal data handled');
+    }
     return Buffer.from(out, 'utf8');
   }
 
