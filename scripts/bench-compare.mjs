@@ -27,6 +27,7 @@ import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
 import { ensureTools } from './lib/tools.mjs';
+import { LOAD_CPUS, SERVER_CPUS, pinGroup, pinUnavailable } from './lib/pin.mjs';
 
 setTag('bench-compare');
 
@@ -47,21 +48,31 @@ function settingsFromArgs() {
       'rate-fraction': { type: 'string' },
       'no-rate': { type: 'boolean' },
       'fastify-jwt-cache': { type: 'string' },
+      pin: { type: 'boolean' },
     },
     usage: () => `usage: npm run bench:compare -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
-       [--threads N] [--targets a,b,...] [--rate-fraction F] [--no-rate] [--fastify-jwt-cache on|off] [--out FILE]
+       [--threads N] [--targets a,b,...] [--rate-fraction F] [--no-rate] [--fastify-jwt-cache on|off] [--pin] [--out FILE]
 defaults: 3 runs of 5 s after 1 s warmup, 64 connections, 1 wrk thread, rate phase at 0.7 of each target's maximum
 --quick:  1 run of 2 s after 1 s warmup (a smoke run, about a minute; its numbers mean little)
+--pin:    every target alone on CPU 0, wrk and the upstream on CPU 1 (taskset; not ztgate-2p-bare):
+          the targets' own latency, apart from the scheduler sharing 2 cores with the load generator
 targets:  ${ALL_TARGETS.join(', ')}
 `,
   });
   s.rate_fraction = num('rate-fraction', 0.7, { min: 0.01, integer: false });
   s.rate_phase = !v['no-rate'];
   s.fastify_jwt_cache = (v['fastify-jwt-cache'] ?? 'on') !== 'off';
+  s.pin = Boolean(v.pin);
   if (s.rate_fraction > 1) fail(`--rate-fraction ${s.rate_fraction}: want at most 1`, 2);
   if (v['fastify-jwt-cache'] !== undefined && !['on', 'off'].includes(v['fastify-jwt-cache'])) fail('--fastify-jwt-cache: want on or off', 2);
   s.targets = v.targets ? v.targets.split(',').map((x) => x.trim()).filter(Boolean) : ALL_TARGETS;
   for (const t of s.targets) if (!ALL_TARGETS.includes(t)) fail(`--targets: unknown target "${t}" (known: ${ALL_TARGETS.join(', ')})`, 2);
+  if (s.pin) {
+    const why = pinUnavailable();
+    if (why) fail(`--pin: ${why}`, 2);
+    // Two gateway processes on one core measure nothing worth having.
+    s.targets = s.targets.filter((t) => t !== 'ztgate-2p-bare');
+  }
   return s;
 }
 
@@ -94,7 +105,8 @@ async function main() {
   const tools = ensureTools({ nginx: want.has('nginx-1w'), haproxy: want.has('haproxy-1t') });
   const wrk = tools.wrk;
   let load = autocannonRunner();
-  if (wrk) load = wrkRunner(wrk, { tmpDir, threads: settings.threads });
+  if (wrk) load = wrkRunner(wrk, { tmpDir, threads: settings.threads, cpus: settings.pin ? LOAD_CPUS : null });
+  else if (settings.pin) fail('--pin needs wrk (scripts/install-bench-tools.sh): autocannon runs in this process', 2);
   else log('wrk is not installed (scripts/install-bench-tools.sh): autocannon measures maximum throughput too; it saturates earlier than wrk');
   const skipped = [];
   const skip = (name, reason) => {
@@ -170,6 +182,12 @@ async function main() {
       add('fastify-jwt', r.child, fyPort, 'jwt');
       add('fastify-jwt-ratelimit', r.child, fyPort, 'jwt-ratelimit');
     }
+  }
+
+  if (settings.pin) {
+    for (const child of new Set(targets.filter((t) => t.child !== upstream).map((t) => t.child))) pinGroup(child.pid, SERVER_CPUS);
+    pinGroup(upstream.pid, LOAD_CPUS);
+    log(`pinned: targets on CPU ${SERVER_CPUS}; wrk and the upstream on CPU ${LOAD_CPUS}`);
   }
 
   // Every target must answer its request with a 2xx before it is measured.

@@ -16,15 +16,15 @@ function clockTicks() {
   return ticksPerSecond;
 }
 
-/** CPU seconds used so far by every live process whose group is `pgid`; null off Linux. */
-export function groupCpuSeconds(pgid) {
+/** The /proc stat fields (after the command name) of every live process in group `pgid`, by pid; null off Linux. */
+function groupStats(pgid) {
   let entries;
   try {
     entries = fs.readdirSync('/proc');
   } catch {
     return null;
   }
-  let ticks = 0;
+  const out = new Map();
   for (const e of entries) {
     if (e.charCodeAt(0) < 48 || e.charCodeAt(0) > 57) continue;
     let text;
@@ -36,8 +36,21 @@ export function groupCpuSeconds(pgid) {
     // comm may hold spaces and parentheses: fields start after the last ')'.
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // f[0] state (field 3), f[2] pgrp (5), f[11] utime (14), f[12] stime (15)
-    if (Number(f[2]) !== pgid) continue;
-    ticks += Number(f[11]) + Number(f[12]);
+    if (Number(f[2]) === pgid) out.set(Number(e), f);
   }
+  return out;
+}
+
+/** CPU seconds used so far by every live process whose group is `pgid`; null off Linux. */
+export function groupCpuSeconds(pgid) {
+  const stats = groupStats(pgid);
+  if (stats === null) return null;
+  let ticks = 0;
+  for (const f of stats.values()) ticks += Number(f[11]) + Number(f[12]);
   return ticks / clockTicks();
+}
+
+/** The pids of the live processes in group `pgid` (empty off Linux). */
+export function groupPids(pgid) {
+  return [...(groupStats(pgid)?.keys() ?? [])];
 }

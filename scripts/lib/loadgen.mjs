@@ -62,7 +62,8 @@ function writeLines(dir, name, lines) {
   return file;
 }
 
-export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
+/** `cpus`: run wrk on these CPUs only (a taskset list, see pin.mjs), or anywhere when null. */
+export function wrkRunner(wrkBin, { tmpDir, threads = 1, cpus = null }) {
   const version = toolVersion(wrkBin, ['-v'], /wrk\s+([^\s]+)/);
   const scripts = new Map();
   // Per target and rate: asked/got of the last paced run (its warmup), to ask the next run for
@@ -86,7 +87,7 @@ export function wrkRunner(wrkBin, { tmpDir, threads = 1 }) {
         '-s', scripts.get(key),
         `${baseUrl}${request.path || '/'}`,
       ];
-      const c = new Child('wrk', wrkBin, args);
+      const c = cpus === null ? new Child('wrk', wrkBin, args) : new Child('wrk', 'taskset', ['-c', cpus, wrkBin, ...args]);
       running.child = c;
       await c.exitPromise;
       c.forget();
