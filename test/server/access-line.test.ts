@@ -1,5 +1,6 @@
 import t from 'tap';
-import { formatAccessLine } from '../../src/observe/access-line.js';
+import pino from 'pino';
+import { accessLineWriter, formatAccessLine } from '../../src/observe/access-line.js';
 import type { RequestRecord } from '../../src/observe/request-record.js';
 
 const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
@@ -44,4 +45,17 @@ t.test('hostile strings stay inside their field; personal data in the path is sc
   t.notOk(line.includes('4111111111111111'), 'the card number is not written');
   t.equal(parsed.code, 'ZTG_BAD_PATH');
   t.notOk('upstream' in parsed);
+});
+
+t.test("one event-loop turn's access lines reach the destination as one write, in order", async (t) => {
+  const writes: string[] = [];
+  const write = accessLineWriter(pino({ level: 'info' }, { write: (s: string) => void writes.push(s) }));
+  for (const id of ['a', 'b', 'c']) write(record({ id }));
+  t.equal(writes.length, 0, 'nothing written within the turn');
+  await new Promise((r) => setImmediate(r));
+  t.equal(writes.length, 1, 'one write for the turn');
+  t.same(writes[0]!.trimEnd().split('\n').map((l) => (JSON.parse(l) as { reqId: string }).reqId), ['a', 'b', 'c'], 'every line, in order');
+  write(record({ id: 'd' }));
+  await new Promise((r) => setImmediate(r));
+  t.equal(writes.length, 2, 'the next turn writes again');
 });
