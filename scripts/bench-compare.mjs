@@ -280,10 +280,11 @@ async function main() {
   w(`\ncomparison: ${settings.runs} run(s) of ${settings.duration_s} s, ${settings.connections} connections, ${result.settings.load_generator}; medians` +
     `${settings.quick ? ' (--quick: a smoke run, not a measurement)' : ''}\n`);
   const nginx = rps('nginx-1w');
-  w(`${formatTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'req/CPU-s', 'errors', 'vs nginx'], [
+  const us = (v) => (v == null ? '-' : fmtNum(v, 1));
+  w(`${formatTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'req/CPU-s', 'user µs/req', 'sys µs/req', 'errors', 'vs nginx'], [
     ...runs.map((r) => [r.name, String(Math.round(r.rps)), fmtNum(r.p50_ms, 3), fmtNum(r.p99_ms, 3), fmtNum(r.p999_ms, 3),
-      r.req_per_cpu_s == null ? '-' : String(r.req_per_cpu_s), String(r.errors_total), nginx ? `${(r.rps / nginx).toFixed(2)}x` : '-']),
-    ...skipped.map((s) => [s.name, 'skipped', '', '', '', '', '', '']),
+      r.req_per_cpu_s == null ? '-' : String(r.req_per_cpu_s), us(r.user_us_per_req), us(r.sys_us_per_req), String(r.errors_total), nginx ? `${(r.rps / nginx).toFixed(2)}x` : '-']),
+    ...skipped.map((s) => [s.name, 'skipped', '', '', '', '', '', '', '', '']),
   ])}\n`);
   if (rateRuns.length) {
     w(`\nfixed rate (${settings.rate_fraction} of each target's median maximum, ${load.name}${load.name === 'wrk' ? ', paced' : ', coordinated-omission corrected'}):\n`);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { groupCpuSeconds } from './cpu.mjs';
+import { groupCpuTimes } from './cpu.mjs';
 import { running } from './loadgen.mjs';
 import { ROOT, fail, log, setTmpDir, state, stopAll } from './procs.mjs';
 import { fmtNum, loadavgNow, median, round } from './stats.mjs';
@@ -81,12 +81,16 @@ export async function measureRun(load, t, settings, rate = 0) {
   const base = `http://127.0.0.1:${t.port}`;
   const run = (durationS) => runRotated(load, base, t.request, { connections: settings.connections, durationS, rate }, t.rotation ?? null, t.name);
   if (settings.warmup_s > 0) await run(settings.warmup_s);
-  const before = groupCpuSeconds(t.child.pid);
+  const before = groupCpuTimes(t.child.pid);
   const s = await run(settings.duration_s);
-  const after = groupCpuSeconds(t.child.pid);
+  const after = groupCpuTimes(t.child.pid);
   if (!s.requests) throw new Error(`no response completed within ${settings.duration_s} s (${s.errors_total || 0} errors)`);
-  s.cpu_s = before != null && after != null ? round(after - before, 2) : null;
+  const ok = before != null && after != null;
+  s.cpu_s = ok ? round(after.user + after.sys - before.user - before.sys, 2) : null;
   s.req_per_cpu_s = s.cpu_s ? Math.round(s.requests / s.cpu_s) : null;
+  // Where a request's CPU goes: the server's own code (user) or the kernel (its socket calls).
+  s.user_us_per_req = ok ? round(((after.user - before.user) * 1e6) / s.requests, 1) : null;
+  s.sys_us_per_req = ok ? round(((after.sys - before.sys) * 1e6) / s.requests, 1) : null;
   return s;
 }
 
@@ -125,6 +129,8 @@ export function summarizeSamples(ss) {
     p99_ms: round(m('p99_ms')),
     p999_ms: round(m('p999_ms')),
     req_per_cpu_s: round(m('req_per_cpu_s'), 0),
+    user_us_per_req: round(m('user_us_per_req'), 1),
+    sys_us_per_req: round(m('sys_us_per_req'), 1),
     errors_total: ss.reduce((a, s) => a + (s.errors_total || 0), 0),
     samples: ss.map(({ request, ...rest }) => rest),
   };

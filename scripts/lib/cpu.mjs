@@ -43,11 +43,21 @@ function groupStats(pgid) {
 
 /** CPU seconds used so far by every live process whose group is `pgid`; null off Linux. */
 export function groupCpuSeconds(pgid) {
+  const t = groupCpuTimes(pgid);
+  return t === null ? null : t.user + t.sys;
+}
+
+/** The same, split into user and kernel seconds: a server's own code against its system calls. */
+export function groupCpuTimes(pgid) {
   const stats = groupStats(pgid);
   if (stats === null) return null;
-  let ticks = 0;
-  for (const f of stats.values()) ticks += Number(f[11]) + Number(f[12]);
-  return ticks / clockTicks();
+  let user = 0;
+  let sys = 0;
+  for (const f of stats.values()) {
+    user += Number(f[11]);
+    sys += Number(f[12]);
+  }
+  return { user: user / clockTicks(), sys: sys / clockTicks() };
 }
 
 /** The pids of the live processes in group `pgid` (empty off Linux). */
