@@ -64,22 +64,25 @@ t.test('precompiled and compiled validators agree: defaults, errors, every stage
 });
 
 t.test('a generated file from another schema is not used; a missing one is not needed', async (t) => {
+  // A small schema stands in for the config schema: the choice does not depend on
+  // the schema, and compiling the real one each time would cost a second apiece.
+  const schema = { type: 'object', additionalProperties: false, properties: { a: { type: 'integer' } } };
   const dir = mkdtempSync(join(tmpdir(), 'ztgate-validator-'));
   const write = (name: string, hash: string) => {
     const file = join(dir, name);
-    // Accepts anything: if it were used, the bad config below would pass.
+    // Accepts anything: if it were used, the bad input below would pass.
     writeFileSync(file, `module.exports = () => true; module.exports.default = module.exports; module.exports.schemaHash = ${JSON.stringify(hash)};\n`);
     return pathToFileURL(file);
   };
-  const bad = { ...base(), listenrs: [] };
+  const bad = { b: 1 };
 
-  const stale = schemaValidator(configSchema, write('stale.cjs', schemaHash({ ...configSchema, title: 'older' })));
-  t.notOk(stale(structuredClone(bad)), 'stale file ignored: the schema was compiled');
-  t.ok(stale(base()), 'and the compiled validator passes a good config');
+  const stale = schemaValidator(schema, write('stale.cjs', schemaHash({ ...schema, title: 'older' })));
+  t.notOk(stale(bad), 'stale file ignored: the schema was compiled');
+  t.ok(stale({ a: 1 }), 'and the compiled validator passes good input');
 
-  const missing = schemaValidator(configSchema, pathToFileURL(join(dir, 'absent.cjs')));
-  t.notOk(missing(structuredClone(bad)), 'no file: the schema was compiled');
+  const missing = schemaValidator(schema, pathToFileURL(join(dir, 'absent.cjs')));
+  t.notOk(missing(bad), 'no file: the schema was compiled');
 
-  const current = schemaValidator(configSchema, write('current.cjs', schemaHash(configSchema)));
-  t.ok(current(structuredClone(bad)), 'a file stamped with this schema is taken as is');
+  const current = schemaValidator(schema, write('current.cjs', schemaHash(schema)));
+  t.ok(current(bad), 'a file stamped with this schema is taken as is');
 });
