@@ -1,9 +1,10 @@
 import { readFileSync, accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BlockList } from 'node:net';
-import AjvModule, { type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
+import { schemaValidator as validatorFor } from './schema-validator.js';
 import type { GatewayConfig } from './types.js';
 import { resolveSecret } from './secrets.js';
 import { addCidr } from './cidr.js';
@@ -24,11 +25,9 @@ export class ConfigError extends Error {
   }
 }
 
-const Ajv = AjvModule as unknown as typeof AjvModule.default;
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-// Compiled on first use: module cycles through the stage registry must not see the schema half-built.
-let compiled: ReturnType<typeof ajv.compile> | undefined;
-const schemaValidator = () => (compiled ??= ajv.compile(configSchema));
+// Taken on first use: module cycles through the stage registry must not see the schema half-built.
+let compiled: ValidateFunction | undefined;
+const schemaValidator = () => (compiled ??= validatorFor(configSchema));
 
 /** `/routes/3/upstream` → `routes[3].upstream` */
 function jsonPathOf(pointer: string): string {

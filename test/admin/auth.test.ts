@@ -1,10 +1,10 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { basicConfig, CLI, freePort, ROOT, startGateway } from '../helpers/gateway.js';
+import { spawnNode } from '../helpers/spawn-node.js';
 import { startEchoUpstream } from '../helpers/upstream.js';
 import { adminCall, startAdminGateway } from './helpers.js';
 
@@ -118,7 +118,7 @@ t.test('no token configured: the admin listener stays off and says so', async (t
 t.test('a weak or doubly configured token stops the start with a clear message', async (t) => {
   // The four refusals run side by side (each is a CLI start that exits early).
   const run = async (env: Record<string, string>) => {
-    const proc = spawn(process.execPath, [CLI, '--config', '/nonexistent.yaml'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawnNode([CLI, '--config', '/nonexistent.yaml'], { cwd: ROOT, env: { ...process.env, ...env } });
     let stderr = '';
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     proc.stdout.resume();

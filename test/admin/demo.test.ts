@@ -1,8 +1,8 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { CLI, freePort, ROOT } from '../helpers/gateway.js';
+import { spawnNode } from '../helpers/spawn-node.js';
 import { adminCall } from './helpers.js';
 
 /**
@@ -15,10 +15,9 @@ t.setTimeout(180_000);
 
 t.test('demo: generated token in a 0600 file, URL and how to use it printed, token never printed', async (t) => {
   const [gateway, upstream, admin] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawn(process.execPath, [CLI], {
+  const proc = spawnNode([CLI], {
     cwd: ROOT,
     env: { ...process.env, ZTGATE_PROCESSES: '1', ZTGATE_DEMO_PORT: String(gateway), ZTGATE_DEMO_UPSTREAM_PORT: String(upstream), ZTGATE_ADMIN_PORT: String(admin), ZTGATE_ADMIN_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));

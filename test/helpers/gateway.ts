@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, connect, type Server as NetServer, type Socket } from 'node:net';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { spawnNode } from './spawn-node.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -50,10 +51,9 @@ export async function startGateway(config: Record<string, unknown>, options: Gat
   writeFileSync(configPath, stringify(config));
   const listeners = config.listeners as { port: number; tls?: unknown }[];
   const port = listeners[0].port;
-  const proc = spawn(process.execPath, [CLI, '--config', configPath, ...(options.args ?? [])], {
+  const proc = spawnNode([CLI, '--config', configPath, ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ZTGATE_PROCESSES: String(options.processes ?? 1), ZTGATE_LOG_LEVEL: 'debug', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const waiters = new Set<() => void>();

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { ROOT } from './gateway.js';
+import { spawnNode } from './spawn-node.js';
 
 export interface ScriptRun {
   code: number | null;
@@ -10,7 +10,7 @@ export interface ScriptRun {
 /** Runs a Node script of the repository (a bench or load script) to its exit, output collected. */
 export function runScript(script: string, args: string[]): Promise<ScriptRun> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawnNode([script, ...args], { cwd: ROOT });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

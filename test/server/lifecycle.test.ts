@@ -1,5 +1,5 @@
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CLI, ROOT, freePort, startGateway } from '../helpers/gateway.js';
+import { spawnNode } from '../helpers/spawn-node.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/upstream.js';
 
 /**
@@ -124,7 +125,7 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<Ru
 }
 
 async function runNow(args: string[], env: Record<string, string>): Promise<Run> {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnNode([CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -392,7 +393,7 @@ t.test('the embedded demo', async (t) => {
     ZTGATE_DEMO_UPSTREAM_PORT: String(upstreamPort),
   };
   delete env.ZTGATE_CONFIG;
-  const proc = spawn(process.execPath, [CLI], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnNode([CLI], { cwd: ROOT, env });
   const exited = once(proc, 'exit');
   let out = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
