@@ -4,7 +4,7 @@ import type { RequestContext, ResponseContext, Stage, StageContext } from '../..
 import { Metrics } from '../../src/observe/metrics.js';
 import { protectStage } from '../../src/protect/stage.js';
 
-const log = { info() {}, warn() {}, error() {}, debug() {} } as unknown as StageContext['log'];
+const log = { info() {}, warn() {}, error() {}, debug() {}, isLevelEnabled: () => true } as unknown as StageContext['log'];
 
 t.test('masking events are counted by route, detector and action', async (t) => {
   const metrics = new Metrics();
