@@ -29,9 +29,10 @@ interface LineStream {
 
 /**
  * Access lines of one event-loop turn, handed to the destination as one string.
- * pino's destination (sonic-boom) measures the byte length of its whole pending
- * buffer at every write, and appending a line to it makes V8 copy that buffer
- * flat: a line each time cost ~9 µs, quadratic in the batch (native-bench/NOTES.md).
+ * pino's destination (sonic-boom) appends each write to its pending chunk (up to
+ * 16 KB) and measures that chunk's byte length, which flattens it: written a line
+ * at a time, each line paid for every line before it in the chunk, ~10 µs of
+ * process CPU a line against ~6 this way (native-bench/NOTES.md).
  * A turn's lines go out before the next turn starts, so they keep their order
  * with the process's other lines to within the turn.
  */
