@@ -6,7 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
 import { schemaValidator as validatorFor } from './schema-validator.js';
 import type { GatewayConfig } from './types.js';
-import { resolveSecret } from './secrets.js';
+import { resolveSecret, resolveSecretFiles, unreadableSecrets } from './secrets.js';
 import { addCidr } from './cidr.js';
 
 export { resolveSecret, addCidr };
@@ -88,6 +88,7 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
   }
   const cfg = config as GatewayConfig;
   const issues: string[] = [];
+  resolveSecretFiles(cfg, baseDir);
 
   const unique = (kind: 'listeners' | 'upstreams' | 'routes') => {
     const seen = new Map<string, number>();
@@ -111,7 +112,6 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
     l.tls?.certificates.forEach((c, j) => {
       c.cert = readable(resolve(baseDir, c.cert), `listeners[${i}].tls.certificates[${j}].cert`, issues);
       c.key = readable(resolve(baseDir, c.key), `listeners[${i}].tls.certificates[${j}].key`, issues);
-      if (c.passphrase && 'file' in c.passphrase) c.passphrase.file = resolve(baseDir, c.passphrase.file);
       if (c.passphrase) {
         try {
           resolveSecret(c.passphrase);
@@ -123,10 +123,11 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
     if (l.tls?.clientCa) l.tls.clientCa = readable(resolve(baseDir, l.tls.clientCa), `listeners[${i}].tls.clientCa`, issues);
   });
 
-  validateUpstreamSection(cfg, baseDir, issues);
+  validateUpstreamSection(cfg, issues);
 
   validateIdentitySection(cfg, baseDir, issues);
-  validateAlertsSection(cfg, baseDir, issues);
+  validateAlertsSection(cfg, issues);
+  unreadableSecrets(cfg.observe, 'observe', issues);
 
   cfg.routes.forEach((r, i) => {
     if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"`);
@@ -136,6 +137,8 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
     if (hasIdentity && r.public) issues.push(`routes[${i}]: public: true and an identity stage contradict each other`);
     r.stages.forEach((stage, j) => {
       for (const issue of stageFactoryByType.get(stage.type)!.validate?.(stage, cfg) ?? []) issues.push(`routes[${i}].stages[${j}].${issue}`);
+      // Read when the stage is built, in every gateway process: a missing one is a config error now, not a crash there.
+      unreadableSecrets(stage, `routes[${i}].stages[${j}]`, issues);
     });
     r.listeners?.forEach((n, j) => {
       if (!listenerNames.has(n)) issues.push(`routes[${i}].listeners[${j}]: unknown listener "${n}"`);

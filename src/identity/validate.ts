@@ -26,7 +26,6 @@ export function validateIdentitySection(cfg: GatewayConfig, baseDir: string, iss
     if (hmac.length > 0 && !iss.hmacSecret) issues.push(`${at}.algorithms: ${hmac.join(', ')} need hmacSecret`);
     if (iss.hmacSecret && hmac.length !== iss.algorithms.length) issues.push(`${at}.algorithms: an HMAC issuer allows HS* algorithms only`);
     if (iss.hmacSecret) {
-      if ('file' in iss.hmacSecret) iss.hmacSecret.file = resolve(baseDir, iss.hmacSecret.file);
       try {
         if (Buffer.byteLength(resolveSecret(iss.hmacSecret)) < 32) issues.push(`${at}.hmacSecret: shorter than 32 bytes`);
       } catch (err) {
@@ -36,7 +35,6 @@ export function validateIdentitySection(cfg: GatewayConfig, baseDir: string, iss
     if (iss.pemFiles) iss.pemFiles = iss.pemFiles.map((f) => resolve(baseDir, f));
   });
   id.introspection.forEach((e, i) => {
-    if ('file' in e.clientSecret) e.clientSecret.file = resolve(baseDir, e.clientSecret.file);
     try {
       resolveSecret(e.clientSecret);
     } catch (err) {
@@ -45,7 +43,6 @@ export function validateIdentitySection(cfg: GatewayConfig, baseDir: string, iss
   });
   if (id.signing) {
     const ref = id.signing.privateKey;
-    if ('file' in ref) ref.file = resolve(baseDir, ref.file);
     try {
       const key = createPrivateKey(resolveSecret(ref));
       const expected = id.signing.algorithm.startsWith('ES') ? 'ec' : id.signing.algorithm === 'EdDSA' ? 'ed25519' : 'rsa';

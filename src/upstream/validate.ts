@@ -1,14 +1,13 @@
-import { resolve } from 'node:path';
-import type { GatewayConfig, SecretRef } from '../config/types.js';
+import type { GatewayConfig } from '../config/types.js';
 import { tlsIssues } from './tls.js';
 
 /**
  * Load-time checks of the `upstreams` section beyond the schema: target URLs
- * without path or credentials, TLS file references made absolute (relative to
- * the config file) and loaded once, so a bad CA or key fails the load, not the
+ * without path or credentials, TLS files (made absolute by the loader, relative
+ * to the config file) loaded once, so a bad CA or key fails the load, not the
  * first request.
  */
-export function validateUpstreamSection(cfg: GatewayConfig, baseDir: string, issues: string[]): void {
+export function validateUpstreamSection(cfg: GatewayConfig, issues: string[]): void {
   cfg.upstreams.forEach((u, i) => {
     u.targets.forEach((t, j) => {
       try {
@@ -20,13 +19,6 @@ export function validateUpstreamSection(cfg: GatewayConfig, baseDir: string, iss
     });
     const tls = u.tls;
     if (!tls) return;
-    const absolute = (ref: SecretRef | undefined) => {
-      if (ref && 'file' in ref) ref.file = resolve(baseDir, ref.file);
-    };
-    absolute(tls.ca);
-    absolute(tls.cert);
-    absolute(tls.key);
-    absolute(tls.passphrase);
     for (const issue of tlsIssues(tls)) issues.push(`upstreams[${i}].${issue}`);
   });
 }

@@ -53,7 +53,7 @@ export function alertsSection(alerts: Record<string, unknown>): AlertsSection {
     process.cwd(),
   );
   const issues: string[] = [];
-  validateAlertsSection(cfg, process.cwd(), issues);
+  validateAlertsSection(cfg, issues);
   if (issues.length > 0) throw new Error(issues.join('\n'));
   return cfg.alerts;
 }

@@ -230,6 +230,21 @@ t.test('--check', async (t) => {
   });
 });
 
+t.test('--check: secret files are found beside the config, whatever the working directory', async (t) => {
+  // The CLI runs from the repository root; the config and its key sit in another folder.
+  writeFileSync(join(dir, 'pii-hash.key'), 'a-hash-key-of-enough-length-0123456789\n');
+  const withKey = (file: string) =>
+    stringify({
+      listeners: [{ name: 'main', host: '127.0.0.1', port: 8080 }],
+      upstreams: [{ name: 'orders', targets: [{ url: 'http://127.0.0.1:9000' }] }],
+      routes: [{ name: 'r', match: { path: '/*' }, upstream: 'orders', public: true, stages: [{ type: 'protect', hashKey: { file }, actions: { US_SSN: 'hash' } }] }],
+    });
+  const [found, absent] = await Promise.all([run(['--check', file('secret-beside.yaml', withKey('pii-hash.key'))]), run(['--check', file('secret-absent.yaml', withKey('nope.key'))])]);
+  t.equal(found.code, 0, `a key beside the config: valid (${found.stderr.trim()})`);
+  t.equal(absent.code, 1, 'a key that is not there: exit 1 at --check, not a crash at start');
+  t.match(absent.stderr, `routes[0].stages[0].hashKey: cannot read secret file "${join(dir, 'nope.key')}" (ENOENT)`, 'named by its place, with the path looked at');
+});
+
 t.test('bad tuning environment is refused before anything starts', async (t) => {
   const cfg = file('tuning.yaml', stringify(config(await freePort(), { a: 9 }, [{ name: 'r', path: '/*', upstream: 'a' }])));
   const runs = await Promise.all([

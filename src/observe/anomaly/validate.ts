@@ -1,15 +1,14 @@
 import { BlockList } from 'node:net';
-import { resolve } from 'node:path';
 import { addCidr } from '../../config/cidr.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { GatewayConfig } from '../../config/types.js';
 
 /**
  * Cross-checks of the `alerts` section after the schema: unique rule and
- * region names, CIDRs, readable webhook secrets (file paths made absolute),
+ * region names, CIDRs, readable webhook secrets (the loader made their paths absolute),
  * actions only where there is a consumer or network to act on.
  */
-export function validateAlertsSection(cfg: GatewayConfig, baseDir: string, issues: string[]): void {
+export function validateAlertsSection(cfg: GatewayConfig, issues: string[]): void {
   const a = cfg.alerts;
   const seen = new Map<string, number>();
   a.rules.forEach((r, i) => {
@@ -34,7 +33,6 @@ export function validateAlertsSection(cfg: GatewayConfig, baseDir: string, issue
   });
   a.webhooks.forEach((w, i) => {
     if (!w.secret) return;
-    if ('file' in w.secret) w.secret.file = resolve(baseDir, w.secret.file);
     try {
       resolveSecret(w.secret);
     } catch (err) {
