@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkAdminToken, type AdminEnv } from '../config/env.js';
@@ -41,6 +41,8 @@ export function resolveAdminToken(admin: AdminEnv, demo: boolean): AdminToken | 
   const token = randomBytes(24).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'ztgate-admin-'));
   const file = join(dir, 'token');
+  // The token dies with the demo: leave no folder behind in the temp folder (SIGTERM and SIGINT exit through here too).
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return { token, source: file, generatedFile: file };
 }
