@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readTuning } from './config/env.js';
+import { callerPath, readTuning } from './config/env.js';
 import type { GatewayConfig } from './config/types.js';
 import type { Logger } from './observe/log.js';
 import { resolveAdminToken, type AdminToken } from './admin/token.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     return void process.stdout.write(`ztgate ${pkg.version}\n`);
   }
-  if (args.check !== undefined) return check(args.check);
+  if (args.check !== undefined) return check(callerPath(args.check));
 
   let tuning;
   try {
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   }
   const { createLogger } = await import('./observe/log.js');
   const log = createLogger(tuning.logLevel, { role: 'supervisor' });
-  const path = args.config ?? tuning.configPath;
+  const path = args.config !== undefined ? callerPath(args.config) : tuning.configPath;
   let admin: AdminToken | null;
   try {
     admin = resolveAdminToken(tuning.admin, !path);

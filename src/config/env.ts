@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { readGossipEnv, type GossipEnv } from '../ratelimit/gossip.js';
@@ -66,7 +67,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     workers: positiveInt(env, 'ZTGATE_WORKERS', Math.max(1, Math.min(4, cpus - 1)), 256),
     shards: positiveInt(env, 'ZTGATE_SHARDS', 64, 65536),
     logLevel,
-    configPath: env.ZTGATE_CONFIG || '',
+    configPath: env.ZTGATE_CONFIG ? callerPath(env.ZTGATE_CONFIG, env) : '',
     drainMs: positiveInt(env, 'ZTGATE_DRAIN_MS', 10_000, 3_600_000),
     gossip: readGossipEnv(env),
     admin: readAdminEnv(env),
@@ -96,4 +97,13 @@ export function checkAdminToken(token: string, source: string): void {
   if (token.length < MIN_ADMIN_TOKEN_LENGTH || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
     throw new Error(`${source}: the admin token must be ${MIN_ADMIN_TOKEN_LENGTH} to 512 visible ASCII characters without spaces`);
   }
+}
+
+/**
+ * A path the user typed, made absolute against the directory they typed it
+ * in. Under `npm start` the process runs in the package's root and npm keeps
+ * the caller's directory in INIT_CWD.
+ */
+export function callerPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.INIT_CWD || process.cwd(), path);
 }

@@ -74,3 +74,11 @@ t.test('YAML: duplicate keys are refused, aliases are capped', async (t) => {
   for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
   t.throws(() => parseYaml(bomb.join('\n'), 'bomb.yaml'), { name: 'ConfigError', issues: [/bomb\.yaml: .*alias/] }, 'billion-laughs document refused');
 });
+
+t.test('an API key digest is accepted in either case, as sha256sum prints it or upper-cased', async (t) => {
+  const digest = 'BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD';
+  const withKey = (sha256: string) => ({ ...base(), identity: { consumers: [{ name: 'c', apiKeys: [{ sha256 }] }] } });
+  t.same(issuesOf(withKey(digest)), []);
+  t.same(issuesOf(withKey(digest.toLowerCase())), []);
+  t.match(issuesOf(withKey(digest.slice(1))).join('\n'), /sha256/, 'a short digest is still refused');
+});
