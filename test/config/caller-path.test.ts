@@ -28,3 +28,8 @@ t.test('--check finds a relative file in the caller directory, not the package r
   const { stdout } = await run(process.execPath, [CLI, '--check', 'mine.yaml'], { cwd: ROOT, env });
   t.match(stdout, `${join(dir, 'mine.yaml')}: valid`);
 });
+
+t.test('examples/gateway.yaml passes --check as it stands', async (t) => {
+  const { stdout } = await run(process.execPath, [CLI, '--check', 'examples/gateway.yaml'], { cwd: ROOT, env: { ...process.env, INIT_CWD: ROOT } });
+  t.match(stdout, 'examples/gateway.yaml: valid');
+});
