@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SecretRef } from './types.js';
+import { fileProblem } from '../util/file-error.js';
 
 /** Reads a secret from the environment or a file; config never needs it inline. */
 export function resolveSecret(ref: SecretRef): string {
@@ -12,7 +13,7 @@ export function resolveSecret(ref: SecretRef): string {
   try {
     return readFileSync(ref.file, 'utf8').trimEnd();
   } catch (err) {
-    throw new Error(`cannot read secret file "${ref.file}" (${(err as NodeJS.ErrnoException).code})`);
+    throw new Error(`cannot read secret file "${ref.file}": ${fileProblem(err)}`);
   }
 }
 
