@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { CLI, freePort, ROOT } from '../helpers/gateway.js';
-import { spawnNode } from '../helpers/spawn-node.js';
+import { freePort } from '../helpers/gateway.js';
+import { startDemo } from './helpers.js';
 
 /**
  * `npm start` shows the tour: every command the banner prints is run here
@@ -16,22 +16,9 @@ t.setTimeout(120_000);
 const run = promisify(execFile);
 
 t.test('the demo banner: each printed command does what its line says', async (t) => {
-  const [gateway, upstream] = [await freePort(), await freePort()];
-  const proc = spawnNode([CLI], {
-    cwd: ROOT,
-    env: { ...process.env, ZTGATE_PROCESSES: '1', ZTGATE_DEMO_PORT: String(gateway), ZTGATE_DEMO_UPSTREAM_PORT: String(upstream), ZTGATE_ADMIN_PORT: '0' },
-  });
-  let out = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  t.teardown(async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await once(proc, 'exit');
-    }
-  });
-  const deadline = Date.now() + 60_000; // bounds a broken start only
-  while (!out.includes('run your own:') && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  const demo = await startDemo(t, { ZTGATE_ADMIN_PORT: '0' }, 'run your own:');
+  const out = demo.output();
+  const proc = demo.proc;
 
   t.match(out, `supervisor PID ${proc.pid}`, 'the banner names the PID that kill -HUP needs');
   const commands = out.split('\n').filter((l) => /^ {6}(curl|TOKEN=|for )/.test(l)).map((l) => l.trim());
@@ -65,15 +52,9 @@ t.test('the demo banner: each printed command does what its line says', async (t
 });
 
 t.test('the demo leaves no admin token folder behind', async (t) => {
-  const [gateway, upstream, admin] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawnNode([CLI], {
-    cwd: ROOT,
-    env: { ...process.env, ZTGATE_PROCESSES: '1', ZTGATE_DEMO_PORT: String(gateway), ZTGATE_DEMO_UPSTREAM_PORT: String(upstream), ZTGATE_ADMIN_PORT: String(admin), ZTGATE_ADMIN_TOKEN: '' },
-  });
-  let out = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 60_000; // bounds a broken start only
-  while (!out.includes('dashboard:') && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  const demo = await startDemo(t, { ZTGATE_ADMIN_PORT: String(await freePort()), ZTGATE_ADMIN_TOKEN: '' }, 'dashboard:');
+  const { proc } = demo;
+  const out = demo.output();
   const file = /generated into (\S+), readable/.exec(out)?.[1];
   t.ok(file && existsSync(file), 'the token file exists while the demo runs');
   proc.kill('SIGTERM');
