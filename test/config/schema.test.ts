@@ -100,3 +100,11 @@ t.test('errors a person can act on: the value, the closest key, patterns in word
   (mode.routes as Record<string, unknown>[])[0].stages = [{ type: 'inspect', mode: 'blok' }];
   t.match(issuesOf(mode).join('\n'), '"blok" is not one of "block", "monitor" (did you mean "block"?)');
 });
+
+t.test('docs/configuration.md is generated from this schema', async (t) => {
+  const { configReference } = await import('../../src/config/reference.js');
+  const committed = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  t.equal(committed, configReference(JSON.parse(JSON.stringify(configSchema))), 'run `npm run schema` after changing a schema');
+  t.match(committed, '| `routes[].stages` | list of object |', 'routes list their stages');
+  t.match(committed, '### Stage `protect`', 'every stage has its section');
+});
