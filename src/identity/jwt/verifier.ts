@@ -57,6 +57,8 @@ import {
 export const MAX_TOKEN_LENGTH = 8192;
 /** Default verifications per pool task. */
 export const DEFAULT_BATCH_SIZE = 32;
+/** Fewer tokens than this waiting for a free worker are verified inline. */
+export const DEFAULT_MIN_BATCH = 8;
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 /** Header parameters that name or carry keys: never trusted, so refused outright. */
@@ -76,6 +78,8 @@ export interface JwtVerifierOptions {
    * `batchSize` per worker.
    */
   maxQueued?: number;
+  /** Fewer tokens than this at a flush are verified inline, not sent. Default 8; 1 sends every batch. */
+  minBatch?: number;
   /** Key store tuning (timeouts, sizes, backoff). */
   keyStore?: IssuerKeysOptions;
 }
@@ -111,6 +115,7 @@ export class JwtVerifier {
   readonly #workers: number;
   readonly #batchSize: number;
   readonly #maxQueued: number;
+  readonly #minBatch: number;
   readonly #cache: LRUCache<string, CacheEntry> | undefined;
   /** Keys prepared on the main thread (no pool, or the pool is busy). */
   readonly #keys = new SigningKeys();
@@ -126,6 +131,7 @@ export class JwtVerifier {
     this.#workers = Math.max(0, Math.floor(options.workers));
     this.#batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
     this.#maxQueued = Math.max(0, Math.floor(options.maxQueued ?? this.#batchSize * Math.max(1, this.#workers)));
+    this.#minBatch = Math.max(1, Math.floor(options.minBatch ?? DEFAULT_MIN_BATCH));
     const entries = options.cacheEntries ?? 100_000;
     this.#cache = entries > 0 ? new LRUCache<string, CacheEntry>({ max: entries }) : undefined;
 
@@ -314,9 +320,19 @@ export class JwtVerifier {
     }).then((outcome) => this.#settle(outcome, payload, st, hash));
   }
 
-  /** Sends what waits to the free workers, a batch each (a worker that answers takes the next one). */
+  /**
+   * Sends what waits to the free workers, a batch each (a worker that answers
+   * takes the next one). Fewer than `minBatch` waiting: verified here instead,
+   * a round trip would cost more than it saves (the process is not busy).
+   */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    if (this.#pending.length < this.#minBatch) {
+      const few = this.#pending;
+      this.#pending = [];
+      for (const p of few) p.resolve(checkSignature(p.token, p.alg, p.keys, this.#keys, MAX_CANDIDATE_KEYS));
+      return;
+    }
     while (this.#pending.length > 0 && this.#outstanding < this.#workers) {
       const free = this.#workers - this.#outstanding;
       const size = Math.min(this.#batchSize, Math.ceil(this.#pending.length / free));
