@@ -285,7 +285,11 @@ export class JwtVerifier {
 
     const keys = st.keys.resolve(alg, kid);
     if (Array.isArray(keys)) return this.#verifyAsymmetric(token, alg, kid, keys, st, hash, payload);
-    return keys.then((k) => this.#verifyAsymmetric(token, alg, kid, k, st, hash, payload));
+    // A key fetch may take seconds: the clock is read again once it is done.
+    return keys.then((k) => {
+      const late = claimsProblem(payload, st.rules, Math.floor(Date.now() / 1000));
+      return late === undefined ? this.#verifyAsymmetric(token, alg, kid, k, st, hash, payload) : fail('invalid_token', late);
+    });
   }
 
   // -------------------------------------------------------------------------
