@@ -12,8 +12,8 @@ export function makeIdentityFixtures(dir, distinctCount) {
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'ES256', use: 'sig' };
   const header = b64url(JSON.stringify({ alg: 'ES256', kid: 'bench-1', typ: 'JWT' }));
   const now = Math.floor(Date.now() / 1000);
-  const token = (i) => {
-    const payload = b64url(JSON.stringify({ iss: 'https://bench.idp', aud: 'bench', sub: `user-${i}`, scope: 'read', iat: now, exp: now + 3600, jti: `j${i}` }));
+  const token = (i, claims = {}) => {
+    const payload = b64url(JSON.stringify({ iss: 'https://bench.idp', aud: 'bench', sub: `user-${i}`, scope: 'read', iat: now, exp: now + 3600, jti: `j${i}`, ...claims }));
     const input = `${header}.${payload}`;
     // JWS ES256 wants the raw r||s signature (ieee-p1363), not DER.
     const sig = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
@@ -27,6 +27,12 @@ export function makeIdentityFixtures(dir, distinctCount) {
   return {
     jwk,
     repeatedToken: token(-1),
+    // For checking a peer before it is measured: each must be refused (401).
+    refusedTokens: {
+      expired: token(-2, { iat: now - 7200, exp: now - 120 }),
+      'wrong audience': token(-3, { aud: 'elsewhere' }),
+      'no read scope': token(-4, { scope: 'write' }),
+    },
     tokensFile,
     apiKey,
     apiKeySha256: createHash('sha256').update(apiKey).digest('hex'),

@@ -23,7 +23,8 @@ import path from 'node:path';
 import { benchArgs, benchStart, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
 import { fail, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
-import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
+import { DISTINCT_TOKENS_DEFAULT, SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
+import { TokenRotation } from './lib/token-rotation.mjs';
 import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
 import { ensureTools } from './lib/tools.mjs';
@@ -37,6 +38,7 @@ const ALL_TARGETS = [
   'direct', 'ztgate-bare', 'nginx-1w', 'haproxy-1t', 'fastify-bare',
   'ztgate-jwt', 'fastify-jwt', 'ztgate-jwt-ratelimit', 'fastify-jwt-ratelimit',
   'ztgate-masked', 'ztgate-full', 'ztgate-2p-bare', 'ztgate-obs-off', 'ztgate-obs-on',
+  'haproxy-jwt-ratelimit', 'ztgate-jwt-distinct-ratelimit', 'haproxy-jwt-distinct-ratelimit',
 ];
 const RATE_TARGETS = ['ztgate-bare', 'ztgate-full', 'nginx-1w'];
 
@@ -49,20 +51,32 @@ function settingsFromArgs() {
       'no-rate': { type: 'boolean' },
       'fastify-jwt-cache': { type: 'string' },
       pin: { type: 'boolean' },
+      workers: { type: 'string' },
+      baseline: { type: 'string' },
     },
     usage: () => `usage: npm run bench:compare -- [--quick] [--runs N] [--duration S] [--warmup S] [--connections N]
        [--threads N] [--targets a,b,...] [--rate-fraction F] [--no-rate] [--fastify-jwt-cache on|off] [--pin] [--out FILE]
+       [--workers 1,2,4] [--baseline OTHER/dist/cli.js]
 defaults: 3 runs of 5 s after 1 s warmup, 64 connections, 1 wrk thread, rate phase at 0.7 of each target's maximum
 --quick:  1 run of 2 s after 1 s warmup (a smoke run, about a minute; its numbers mean little)
 --pin:    every target alone on CPU 0, wrk and the upstream on CPU 1 (taskset; not ztgate-2p-bare):
           the targets' own latency, apart from the scheduler sharing 2 cores with the load generator
+--workers: ztgate-jwt-distinct-ratelimit once per ZTGATE_WORKERS value (its own gateway process each,
+          targets named ztgate-jwt-distinct-ratelimit-w<N>); default: one, ZTGATE_WORKERS unset
+--baseline: ztgate-jwt-distinct-ratelimit also on another build's cli.js (an A/B against an older dist/),
+          targets named base-jwt-distinct-ratelimit[-w<N>]
 targets:  ${ALL_TARGETS.join(', ')}
+  (e.g. --targets ztgate-jwt-distinct-ratelimit,haproxy-jwt-distinct-ratelimit --no-rate: the distinct-token job alone)
 `,
   });
   s.rate_fraction = num('rate-fraction', 0.7, { min: 0.01, integer: false });
   s.rate_phase = !v['no-rate'];
   s.fastify_jwt_cache = (v['fastify-jwt-cache'] ?? 'on') !== 'off';
   s.pin = Boolean(v.pin);
+  s.workers = v.workers ? v.workers.split(',').map((x) => Number(x.trim())) : null;
+  if (s.workers && s.workers.some((n) => !Number.isInteger(n) || n < 1)) fail(`--workers ${v.workers}: want integers >= 1`, 2);
+  s.baseline = v.baseline ? path.resolve(v.baseline) : null;
+  if (s.baseline && !fs.existsSync(s.baseline)) fail(`--baseline ${v.baseline}: no such file`, 2);
   if (s.rate_fraction > 1) fail(`--rate-fraction ${s.rate_fraction}: want at most 1`, 2);
   if (v['fastify-jwt-cache'] !== undefined && !['on', 'off'].includes(v['fastify-jwt-cache'])) fail('--fastify-jwt-cache: want on or off', 2);
   s.targets = v.targets ? v.targets.split(',').map((x) => x.trim()).filter(Boolean) : ALL_TARGETS;
@@ -97,12 +111,26 @@ async function rounds(load, targets, phase, rateOf = () => 0) {
 
 const summarize = (name, ss) => ({ name, ...summarizeSamples(ss) });
 
+/** What a JWT route must refuse: no token, a tampered one (401), and fixtures' refusedTokens (401 or 403). Null when all are. */
+async function checkRefusals(base, urlPath, fx) {
+  const [h, p, sig] = fx.repeatedToken.split('.');
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url')}.${sig}`;
+  const cases = [['no token', null, [401]], ['tampered payload', tampered, [401]], ...Object.entries(fx.refusedTokens).map(([why, tok]) => [why, tok, [401, 403]])];
+  for (const [why, token, statuses] of cases) {
+    const res = await fetch(`${base}${urlPath}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10000) });
+    await res.arrayBuffer();
+    if (!statuses.includes(res.status)) return `${why}: answered ${res.status}, want ${statuses.join(' or ')}`;
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
   const { loadavgAtStart, tmpDir } = benchStart('bench-compare');
   const want = new Set(settings.targets);
-  const tools = ensureTools({ nginx: want.has('nginx-1w'), haproxy: want.has('haproxy-1t') });
+  const tools = ensureTools({ nginx: want.has('nginx-1w'), haproxy: [...want].some((n) => n.startsWith('haproxy')) });
   const wrk = tools.wrk;
   let load = autocannonRunner();
   if (wrk) load = wrkRunner(wrk, { tmpDir, threads: settings.threads, cpus: settings.pin ? LOAD_CPUS : null });
@@ -114,16 +142,36 @@ async function main() {
     log(`${name}: skipped: ${reason}`);
   };
 
-  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4] = await freePorts(9);
-  const fx = identityFixtures(tmpDir, 0);
+  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4, haJwtPort] = await freePorts(10);
+  const distinctNeeded = ['ztgate-jwt-distinct-ratelimit', 'haproxy-jwt-distinct-ratelimit'].some((n) => want.has(n));
+  if (distinctNeeded) log(`signing ${DISTINCT_TOKENS_DEFAULT} distinct ES256 tokens...`);
+  const fx = identityFixtures(tmpDir, distinctNeeded ? DISTINCT_TOKENS_DEFAULT : 0);
+  // Each run of a distinct-token target sends the tokens its earlier runs did not (token-rotation.mjs).
+  const rotation = distinctNeeded ? new TokenRotation(fx.tokensFile, tmpDir) : null;
   const upstream = await startUpstream(upPort);
   const versions = {};
   const targets = [];
-  const add = (name, child, port, scenario) => {
-    if (want.has(name)) targets.push({ name, child, port, scenario, request: SCENARIOS[scenario].request(fx) });
+  const add = (name, child, port, scenario, as = name) => {
+    if (!want.has(name)) return;
+    const request = SCENARIOS[scenario].request(fx);
+    targets.push({ name: as, child, port, scenario, request, ...(typeof request.tokens === 'string' ? { rotation } : {}) });
   };
   add('direct', upstream, upPort, 'bare');
 
+  // The distinct-token job, per worker count and build (its own gateway process each, so that one
+  // run's verified-token cache and pool queue are not another's).
+  if (want.has('ztgate-jwt-distinct-ratelimit')) {
+    const builds = [{ prefix: 'ztgate', cli: undefined }, ...(settings.baseline ? [{ prefix: 'base', cli: settings.baseline }] : [])];
+    for (const w of settings.workers ?? [null]) {
+      for (const b of builds) {
+        const name = `${b.prefix}-jwt-distinct-ratelimit${w == null ? '' : `-w${w}`}`;
+        const [port] = await freePorts(1);
+        const r = await startZtgate({ name, tmpDir, port, cli: b.cli, config: ztgateConfig({ port, upstreamPort: upPort, fx }), env: w == null ? {} : { ZTGATE_WORKERS: String(w) } });
+        if (!r.ok) skip(name, r.reason);
+        else add('ztgate-jwt-distinct-ratelimit', r.child, port, 'jwt-distinct-ratelimit', name);
+      }
+    }
+  }
   if (['ztgate-bare', 'ztgate-jwt', 'ztgate-jwt-ratelimit', 'ztgate-masked', 'ztgate-full'].some((n) => want.has(n))) {
     const r = await startZtgate({ name: 'ztgate-1p', tmpDir, port: zt1, config: ztgateConfig({ port: zt1, upstreamPort: upPort, fx }) });
     if (!r.ok) skip('ztgate (1 process)', r.reason);
@@ -173,6 +221,18 @@ async function main() {
       add('haproxy-1t', r.child, haPort, 'bare');
     }
   }
+  if (['haproxy-jwt-ratelimit', 'haproxy-jwt-distinct-ratelimit'].some((n) => want.has(n))) {
+    const bin = tools.haproxy;
+    const r = bin
+      ? await startHaproxy({ bin, tmpDir, port: haJwtPort, upstreamPort: upPort, name: 'haproxy-jwt', jwt: { publicKeyPem: fx.publicKeyPem } })
+      : { ok: false, reason: 'haproxy is not installed (scripts/install-bench-tools.sh)' };
+    if (!r.ok) skip('haproxy-jwt', r.reason);
+    else {
+      versions.haproxy = r.version;
+      add('haproxy-jwt-ratelimit', r.child, haJwtPort, 'jwt-ratelimit');
+      add('haproxy-jwt-distinct-ratelimit', r.child, haJwtPort, 'jwt-distinct-ratelimit');
+    }
+  }
   if (['fastify-bare', 'fastify-jwt', 'fastify-jwt-ratelimit'].some((n) => want.has(n))) {
     const r = await startFastify({ tmpDir, port: fyPort, upstreamPort: upPort, publicKeyPem: fx.publicKeyPem, jwtCache: settings.fastify_jwt_cache });
     if (!r.ok) skip('fastify', r.reason);
@@ -198,6 +258,10 @@ async function main() {
       targets.splice(targets.indexOf(t), 1);
     } else if (t.scenario === 'masked' || t.scenario === 'full') {
       if (c.body.includes('4111 1111 1111 1111')) fail(`${t.name}: the card number came back unmasked`);
+    } else if (t.scenario.startsWith('jwt')) {
+      // A JWT peer is measured only when it refuses what ztgate refuses.
+      const wrong = await checkRefusals(`http://127.0.0.1:${t.port}`, t.request.path, fx);
+      if (wrong) fail(`${t.name}: ${wrong}`);
     }
   }
   if (targets.length === 0) fail('no target could be started');
@@ -226,6 +290,9 @@ async function main() {
   }
   const rateBy = (n) => rateRuns.find((r) => r.name === n) ?? null;
 
+  // With --workers, the distinct-token ratios take the gateway at the default ZTGATE_WORKERS.
+  const defaultWorkers = Math.max(1, Math.min(4, os.cpus().length - 1));
+  const distinctDefault = by('ztgate-jwt-distinct-ratelimit') ? 'ztgate-jwt-distinct-ratelimit' : `ztgate-jwt-distinct-ratelimit-w${defaultWorkers}`;
   const rps = (n) => by(n)?.rps;
   const cpu = (n) => by(n)?.req_per_cpu_s;
   const ratios = {
@@ -243,6 +310,10 @@ async function main() {
     observe_on_vs_off_req_per_cpu_s: ratio(cpu('ztgate-obs-on'), cpu('ztgate-obs-off')),
     ztgate_vs_nginx_req_per_cpu_s: ratio(cpu('ztgate-bare'), cpu('nginx-1w')),
     jwt_ratelimit_ztgate_vs_fastify_req_per_cpu_s: ratio(cpu('ztgate-jwt-ratelimit'), cpu('fastify-jwt-ratelimit')),
+    jwt_ratelimit_ztgate_vs_haproxy_req_per_cpu_s: ratio(cpu('ztgate-jwt-ratelimit'), cpu('haproxy-jwt-ratelimit')),
+    jwt_distinct_ztgate_vs_haproxy_rps: ratio(rps(distinctDefault), rps('haproxy-jwt-distinct-ratelimit')),
+    jwt_distinct_ztgate_vs_haproxy_req_per_cpu_s: ratio(cpu(distinctDefault), cpu('haproxy-jwt-distinct-ratelimit')),
+    jwt_distinct_ztgate_vs_haproxy_p99: ratio(by(distinctDefault)?.p99_ms, by('haproxy-jwt-distinct-ratelimit')?.p99_ms),
   };
   const goal = (name, value, want, cmp) => ({ goal: name, value, want, met: value == null ? null : cmp(value) });
   const goals = [
@@ -254,6 +325,8 @@ async function main() {
     goal(`full p99.9 at ${settings.rate_fraction} of max rate (ms)`, rateBy('ztgate-full')?.p999_ms ?? null, '<= 5 ms', (x) => x <= 5),
     goal('ZTGATE_PROCESSES=2 vs 1', ratios.processes_2_vs_1_rps, '>= 1.8x (on 2 free cores)', (x) => x >= 1.8),
     goal('metrics and access log on vs off', ratios.observe_on_vs_off_rps, '>= 0.95x', (x) => x >= 0.95),
+    goal('distinct-token JWT + rate limit req/CPU-s vs HAProxy', ratios.jwt_distinct_ztgate_vs_haproxy_req_per_cpu_s, '>= 1.0x', (x) => x >= 1),
+    goal('distinct-token JWT + rate limit p99 vs HAProxy', ratios.jwt_distinct_ztgate_vs_haproxy_p99, '<= 1.0x', (x) => x <= 1),
   ];
 
   const result = {

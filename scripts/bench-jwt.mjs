@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 /**
  * JWT verification throughput: node:crypto alone (reference), JwtVerifier
- * inline (workers: 0), pooled one token per task, pooled batched; ES256 and
- * RS256; distinct tokens (verified-token cache off). Needs `npm run build`.
+ * inline (workers: 0), pooled one token per task, pooled batched (never
+ * inline: maxQueued above the tokens in flight), and the default (batched,
+ * inline beyond maxQueued); ES256 and RS256; distinct tokens (verified-token
+ * cache off). Per case: verifications/s, the main thread's event-loop
+ * utilisation and the CPU time of the whole process (every thread) per
+ * verification, the figure that holds on a busy machine. Needs `npm run build`.
  *
- *   node scripts/bench-jwt.mjs [--seconds 3] [--workers N] [--inflight 256] [--batch 32]
+ *   node scripts/bench-jwt.mjs [--seconds 3] [--workers N] [--inflight 256] [--batch 32] [--dist DIR]
+ *
+ * --dist: another build's dist/ (an A/B against an older verifier).
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pino from 'pino';
-import { JwtVerifier } from '../dist/identity/jwt/verifier.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,8 +27,10 @@ const { values: args } = parseArgs({
     inflight: { type: 'string', default: '256' },
     batch: { type: 'string', default: '32' },
     algs: { type: 'string', default: 'ES256,RS256' },
+    dist: { type: 'string', default: new URL('../dist', import.meta.url).pathname },
   },
 });
+const { JwtVerifier } = await import(pathToFileURL(path.resolve(args.dist, 'identity/jwt/verifier.js')).href);
 const SECONDS = Number(args.seconds);
 const WORKERS = Number(args.workers);
 const INFLIGHT = Number(args.inflight);
@@ -81,11 +90,13 @@ async function drive(verifyOne, tokens, seconds, inflight) {
   };
   const start = performance.now();
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: inflight }, lane));
+  const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const elapsed = (performance.now() - start) / 1000;
   if (failed) throw new Error(`${failed} verifications failed`);
-  return { rate: done / elapsed, elu };
+  return { rate: done / elapsed, elu, cpuUs: (cpu.user + cpu.system) / done };
 }
 
 async function verifierRate(jwk, tokens, options) {
@@ -134,16 +145,18 @@ function nodeCryptoRate(jwk, tokens) {
   return n / ((performance.now() - start) / 1000);
 }
 
-const fmt = (n) => (typeof n === 'number' ? `${Math.round(n).toLocaleString('en-US')}/s` : `${fmt(n.rate)} (main ${Math.round(n.elu * 100)}%)`);
+const fmt = (n) =>
+  typeof n === 'number' ? `${Math.round(n).toLocaleString('en-US')}/s` : `${fmt(n.rate)} (main ${Math.round(n.elu * 100)}%, ${n.cpuUs.toFixed(1)} µs CPU)`;
 console.log(`node ${process.version}, ${availableParallelism()} CPUs, ${WORKERS} workers, ${INFLIGHT} in flight, ${SECONDS}s per case, batch ${BATCH}`);
 const rows = [];
 for (const alg of args.algs.split(',')) {
   const { jwk, tokens } = await tokensFor(alg, alg.startsWith('RS') ? 1000 : 4000);
   const row = { alg };
   row['node:crypto 1 thread'] = fmt(nodeCryptoRate(jwk, tokens));
-  row['inline (jose, main thread)'] = fmt(await verifierRate(jwk, tokens, { workers: 0 }));
-  row['pool, 1 token per task'] = fmt(await verifierRate(jwk, tokens, { workers: WORKERS, batchSize: 1 }));
-  row[`pool, batched (<=${BATCH})`] = fmt(await verifierRate(jwk, tokens, { workers: WORKERS, batchSize: BATCH }));
+  row['inline (main thread)'] = fmt(await verifierRate(jwk, tokens, { workers: 0 }));
+  row['pool, 1 token per task'] = fmt(await verifierRate(jwk, tokens, { workers: WORKERS, batchSize: 1, minBatch: 1, maxQueued: INFLIGHT + 1 }));
+  row[`pool, batched (<=${BATCH})`] = fmt(await verifierRate(jwk, tokens, { workers: WORKERS, batchSize: BATCH, minBatch: 1, maxQueued: INFLIGHT + 1 }));
+  row['default (batched, inline beyond maxQueued)'] = fmt(await verifierRate(jwk, tokens, { workers: WORKERS, batchSize: BATCH }));
   row['cached repeat (sync)'] = fmt(await cachedRate(jwk, tokens[0]));
   rows.push(row);
   console.log(row);

@@ -33,6 +33,11 @@ export const SCENARIOS = {
     needsDistinct: true,
     request: (fx) => ({ method: 'GET', path: '/jwt/x', tokens: fx.tokensFile }),
   },
+  'jwt-distinct-ratelimit': {
+    what: 'identity (a different ES256 token per request) + rate limit keyed by IP, never reached',
+    needsDistinct: true,
+    request: (fx) => ({ method: 'GET', path: '/jwtrl/x', tokens: fx.tokensFile }),
+  },
   'jwt-ratelimit': {
     what: 'identity (repeated ES256 token) + rate limit keyed by IP, never reached',
     request: (fx) => ({ method: 'GET', path: '/jwtrl/x', headers: bearer(fx) }),

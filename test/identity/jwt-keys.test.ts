@@ -277,3 +277,19 @@ t.test('stop() clears the refresh timer', async (t) => {
   await sleep(1200);
   t.equal(idp.count('/jwks'), count, 'no refresh after stop');
 });
+
+t.test('a token that expires while its key is fetched is refused', async (t) => {
+  const { idp, verifier } = await setup({ clockSkewSec: 0 });
+  t.teardown(async () => {
+    await verifier.close();
+    await idp.close();
+  });
+  idp.keys.push(keyB.publicJwk);
+  idp.delayMs = 2100;
+  // Valid when it arrives (exp one second ahead), expired when the key set answers.
+  const shortLived = await signToken(keyB, idp.url, { claims: { exp: Math.floor(Date.now() / 1000) + 1 } });
+  const r = await verifier.verify(shortLived, ['idp']);
+  t.match(r, { ok: false, error: 'invalid_token', reason: /exp/ }, 'refused on the clock read after the fetch');
+  idp.delayMs = 0;
+  t.ok(accepted(await verifier.verify(await signToken(keyB, idp.url), ['idp'])), 'the fetched key verifies a live token');
+});

@@ -1,6 +1,7 @@
 /**
  * JWT authentication: cheap structural checks inline, a verified-token cache
- * on the hot path, HMAC inline, asymmetric signatures in a piscina pool.
+ * on the hot path, HMAC inline, asymmetric signatures in a piscina pool, or
+ * inline when the pool is backed up.
  *
  * Order of work for one token (each step refuses before any later, costlier one):
  *   1. length <= 8192, then the verified-token cache (SHA-256 of the token):
@@ -10,35 +11,22 @@
  *      casing never), no `crit`, no `jwk`/`jku`/`x5u`/`x5c` (keys are never
  *      taken from, nor fetched for, a token), `kid` a short printable string;
  *   4. the issuer is chosen by the unverified `iss` among the route's issuers;
- *   5. jose verifies signature and claims (iss, aud, exp required, nbf, iat,
- *      skew, max age, required claims) with a key typed for the algorithm.
+ *   5. HMAC: jose verifies signature and claims. Asymmetric: the claims
+ *      (claims.ts: iss, aud, exp required, nbf, iat, skew, max age, required
+ *      claims) on the decoded payload, then the signature with node:crypto on
+ *      a key prepared for the algorithm (signature.ts), over the same bytes.
  *
- * Why a pool, and why batched: figures from `node scripts/bench-jwt.mjs`
- * (distinct tokens, cache off, 256 in flight, 2 workers), three runs on a
- * noisy 2-core VM (load average 3-7 from other jobs), Node 20.20:
- *
- *                              ES256                    RS256
- *   node:crypto, 1 thread,     11.6k-15.8k/s            42k-44k/s
- *     sync (reference)
- *   inline (jose on the        12.1k-17.2k/s, main      15.3k-18.7k/s, main
- *     main thread)             thread 99-100% busy      thread 100% busy
- *   pool, 1 token per task     3.7k-5.2k/s, main 52-55% 5.1k-7.0k/s, main 60-62%
- *   pool, batched (<= 32)      12.9k-14.6k/s, main 34-36%  19.9k-23.0k/s, main 36-39%
- *
- *   cached repeat (sync hit)   ~550k/s                  ~670k/s  (one run)
- *
- * ("main" = the main thread's event-loop utilisation, bench driver included.)
- * jose verifies through WebCrypto, whose signature work already runs on
- * libuv's thread pool; what burns the main thread is jose's JavaScript around
- * it (decoding, JSON, claims, promise plumbing). Inline verification saturates
- * the event loop that must also serve HTTP. One piscina task per token is the
- * worst choice: a round trip costs about as much as an ES256 verification
- * (issue 3: ~85 us, ~15k tasks/s at best), so it is 3-4x slower than batching
- * and still keeps the main thread half busy. Batching the tokens collected in
- * one event-loop turn (setImmediate; at most 32 per task, spread over the
- * workers) matches or beats inline throughput with a third of the main-thread
- * cost; a lone token waits at most one turn. HMAC stays inline (hundreds of
- * thousands per second: moving it would cost more than doing it).
+ * Where a signature is checked. A pool task carries only signature checks (a
+ * batch of tokens, each JWK once): the worker answers true or a reason per
+ * token, nothing is parsed twice and no payload is cloned back. At most one
+ * task per worker is out; tokens arriving meanwhile wait and go as the next
+ * batch (up to `batchSize`) when the worker answers, so batches grow with the
+ * load and a piscina round trip is paid per batch, not per token. Once
+ * `maxQueued` tokens wait, the next one is verified on the main thread:
+ * queueing is bounded (a token waits for at most about two batches), and a
+ * saturated process spends its CPU verifying instead of queueing. HMAC stays
+ * inline (hundreds of thousands per second). native-bench/NOTES.md
+ * (2026-12-08, distinct-token JWT) has the measurements behind each choice.
  *
  * RFC 6750 codes: invalid_request for what is not a JWT at all (size, parts,
  * base64url, JSON); invalid_token for everything else; `unavailable` only when
@@ -54,21 +42,23 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { Logger } from '../../observe/log.js';
 import type { AuthFailure, AuthResult, IssuerConfig, Principal } from '../types.js';
 import { algFamily } from './algorithms.js';
+import { claimsProblem } from './claims.js';
 import { IssuerKeys, KID_PATTERN, type IssuerKeysOptions, type StoredKey } from './key-store.js';
+import { checkSignature, SigningKeys, type KeyRef } from './signature.js';
 import {
-  KeyImporter,
-  verifyItem,
+  MAX_CANDIDATE_KEYS,
   verifyWithKey,
   type ClaimRules,
-  type VerifyItem,
-  type VerifyOutcome,
-  type VerifyWorkerData,
+  type SignatureBatch,
+  type SignatureOutcome,
 } from './verify-core.js';
 
 /** Longest token accepted (characters of the compact form). */
 export const MAX_TOKEN_LENGTH = 8192;
 /** Default verifications per pool task. */
 export const DEFAULT_BATCH_SIZE = 32;
+/** Fewer tokens than this waiting for a free worker are verified inline. */
+export const DEFAULT_MIN_BATCH = 8;
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 /** Header parameters that name or carry keys: never trusted, so refused outright. */
@@ -82,6 +72,14 @@ export interface JwtVerifierOptions {
   log: Logger;
   /** Verifications per pool task; 1 sends each on its own. Default 32. */
   batchSize?: number;
+  /**
+   * Tokens waiting for a busy pool beyond which the next one is verified on
+   * the main thread; 0 verifies every asymmetric token there. Default
+   * `batchSize` per worker.
+   */
+  maxQueued?: number;
+  /** Fewer tokens than this at a flush are verified inline, not sent. Default 8; 1 sends every batch. */
+  minBatch?: number;
   /** Key store tuning (timeouts, sizes, backoff). */
   keyStore?: IssuerKeysOptions;
 }
@@ -103,8 +101,10 @@ interface CacheEntry {
 }
 
 interface Pending {
-  item: VerifyItem;
-  resolve: (outcome: VerifyOutcome) => void;
+  token: string;
+  alg: string;
+  keys: StoredKey[];
+  resolve: (outcome: SignatureOutcome) => void;
 }
 
 const fail = (error: AuthFailure['error'], reason: string): AuthFailure => ({ ok: false, error, reason }) as AuthFailure;
@@ -114,12 +114,15 @@ export class JwtVerifier {
   readonly #log: Logger;
   readonly #workers: number;
   readonly #batchSize: number;
+  readonly #maxQueued: number;
+  readonly #minBatch: number;
   readonly #cache: LRUCache<string, CacheEntry> | undefined;
-  readonly #rules = new Map<string, ClaimRules>();
-  /** Main-thread key imports (no pool, or before start). */
-  readonly #importer = new KeyImporter();
-  #pool: WorkerPool<VerifyItem[], VerifyOutcome[]> | undefined;
+  /** Keys prepared on the main thread (no pool, or the pool is busy). */
+  readonly #keys = new SigningKeys();
+  #pool: WorkerPool<SignatureBatch, SignatureOutcome[]> | undefined;
   #pending: Pending[] = [];
+  /** Pool tasks sent and not yet answered: at most one per worker. */
+  #outstanding = 0;
   #flushScheduled = false;
   #closed = false;
 
@@ -127,6 +130,8 @@ export class JwtVerifier {
     this.#log = options.log;
     this.#workers = Math.max(0, Math.floor(options.workers));
     this.#batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+    this.#maxQueued = Math.max(0, Math.floor(options.maxQueued ?? this.#batchSize * Math.max(1, this.#workers)));
+    this.#minBatch = Math.max(1, Math.floor(options.minBatch ?? DEFAULT_MIN_BATCH));
     const entries = options.cacheEntries ?? 100_000;
     this.#cache = entries > 0 ? new LRUCache<string, CacheEntry>({ max: entries }) : undefined;
 
@@ -154,7 +159,6 @@ export class JwtVerifier {
         maxTokenAgeSec: config.maxTokenAgeSec,
         requiredClaims: [...config.requiredClaims],
       };
-      this.#rules.set(config.name, rules);
       const state: IssuerState = { config, keys: new IssuerKeys(config, options.log, options.keyStore), algorithms, rules };
       if (hmac) state.hmac = hmac;
       this.#issuers.set(config.name, state);
@@ -168,13 +172,12 @@ export class JwtVerifier {
     if (this.#workers > 0 && needsPool && !this.#pool) {
       const url = new URL('./verify-worker.js', import.meta.url);
       if (existsSync(fileURLToPath(url))) {
-        const workerData: VerifyWorkerData = { rules: Object.fromEntries(this.#rules) };
-        this.#pool = new WorkerPool({ filename: url.href, minThreads: this.#workers, maxThreads: this.#workers, workerData });
+        this.#pool = new WorkerPool({ filename: url.href, minThreads: this.#workers, maxThreads: this.#workers });
         // Piscina imports the task module on a worker's first task: pay that
         // (hundreds of ms: jose + the module graph) now, not on a request.
         const pool = this.#pool;
         watchPool('jwt-verify', pool);
-        await Promise.all(Array.from({ length: this.#workers }, () => pool.run([]))).catch((err: Error) =>
+        await Promise.all(Array.from({ length: this.#workers }, () => pool.run({ keys: [], items: [] }))).catch((err: Error) =>
           this.#log.error({ err: err.message }, 'jwt: verify worker failed to start'),
         );
       } else {
@@ -190,7 +193,7 @@ export class JwtVerifier {
     for (const state of this.#issuers.values()) state.keys.stop();
     const pending = this.#pending;
     this.#pending = [];
-    for (const p of pending) p.resolve({ ok: false, reason: 'verifier closed' });
+    for (const p of pending) p.resolve('verifier closed');
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool) {
@@ -274,11 +277,19 @@ export class JwtVerifier {
 
     const st = state;
     if (algFamily(alg) === 'hmac') {
-      return verifyWithKey(token, st.hmac!, alg, st.rules).then((o) => this.#finish(o, st, hash));
+      return verifyWithKey(token, st.hmac!, alg, st.rules).then((o) => (o.ok ? this.#accept(o.payload, st, hash) : fail('invalid_token', o.reason)));
     }
+    // --- claims (before any signature work: an expired token costs no crypto)
+    const problem = claimsProblem(payload, st.rules, Math.floor(Date.now() / 1000));
+    if (problem !== undefined) return fail('invalid_token', problem);
+
     const keys = st.keys.resolve(alg, kid);
-    if (Array.isArray(keys)) return this.#verifyAsymmetric(token, alg, kid, keys, st, hash);
-    return keys.then((k) => this.#verifyAsymmetric(token, alg, kid, k, st, hash));
+    if (Array.isArray(keys)) return this.#verifyAsymmetric(token, alg, kid, keys, st, hash, payload);
+    // A key fetch may take seconds: the clock is read again once it is done.
+    return keys.then((k) => {
+      const late = claimsProblem(payload, st.rules, Math.floor(Date.now() / 1000));
+      return late === undefined ? this.#verifyAsymmetric(token, alg, kid, k, st, hash, payload) : fail('invalid_token', late);
+    });
   }
 
   // -------------------------------------------------------------------------
@@ -290,67 +301,97 @@ export class JwtVerifier {
     keys: StoredKey[],
     st: IssuerState,
     hash: string | undefined,
+    payload: JWTPayload,
   ): AuthResult | Promise<AuthResult> {
     if (keys.length === 0) {
       if (!st.keys.everLoaded) return fail('unavailable', `no key was ever loaded for issuer ${st.config.name}`);
       return fail('invalid_token', kid === undefined ? `no ${alg} key` : `unknown kid ${JSON.stringify(kid)}`);
     }
-    const item: VerifyItem = { t: token, i: st.config.name, a: alg, k: keys.map((k) => ({ id: k.id, jwk: k.jwk })) };
-    return this.#dispatch(item).then((o) => this.#finish(o, st, hash));
-  }
-
-  #dispatch(item: VerifyItem): Promise<VerifyOutcome> {
-    if (this.#closed) return Promise.resolve({ ok: false, reason: 'verifier closed' });
-    const pool = this.#pool;
-    if (!pool) return verifyItem(item, this.#rules, this.#importer);
-    if (this.#batchSize === 1) {
-      return pool.run([item]).then(
-        (out) => out[0] ?? { ok: false, reason: 'worker returned nothing' },
-        (err: Error) => ({ ok: false, reason: `worker failed: ${err.message}` }),
-      );
+    if (this.#closed) return fail('invalid_token', 'verifier closed');
+    // Inline when there is no pool or the pool is backed up: the caller waits
+    // no longer than a batch per worker, and a saturated process spends its
+    // CPU on verifying rather than on queueing.
+    if (this.#pool === undefined || this.#pending.length >= this.#maxQueued) {
+      return this.#settle(checkSignature(token, alg, keys, this.#keys, MAX_CANDIDATE_KEYS), payload, st, hash);
     }
-    return new Promise((resolve) => {
-      this.#pending.push({ item, resolve });
-      if (this.#pending.length >= this.#batchSize) {
-        this.#send(this.#pending.splice(0, this.#batchSize));
-      } else if (!this.#flushScheduled) {
+    return new Promise<SignatureOutcome>((resolve) => {
+      this.#pending.push({ token, alg, keys, resolve });
+      if (!this.#flushScheduled && this.#outstanding < this.#workers) {
+        // Collect what else arrives in this event-loop turn.
         this.#flushScheduled = true;
         setImmediate(this.#flush);
       }
-    });
+    }).then((outcome) => this.#settle(outcome, payload, st, hash));
   }
 
-  /** End of the event-loop turn: send what was collected, spread over the workers. */
+  /**
+   * Sends what waits to the free workers, a batch each (a worker that answers
+   * takes the next one). Fewer than `minBatch` waiting: verified here instead,
+   * a round trip would cost more than it saves (the process is not busy).
+   */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    const pending = this.#pending;
-    if (pending.length === 0) return;
-    this.#pending = [];
-    const tasks = Math.max(Math.ceil(pending.length / this.#batchSize), Math.min(this.#workers, pending.length));
-    const size = Math.ceil(pending.length / tasks);
-    for (let i = 0; i < pending.length; i += size) this.#send(pending.slice(i, i + size));
+    if (this.#pending.length < this.#minBatch) {
+      const few = this.#pending;
+      this.#pending = [];
+      for (const p of few) p.resolve(checkSignature(p.token, p.alg, p.keys, this.#keys, MAX_CANDIDATE_KEYS));
+      return;
+    }
+    while (this.#pending.length > 0 && this.#outstanding < this.#workers) {
+      const free = this.#workers - this.#outstanding;
+      const size = Math.min(this.#batchSize, Math.ceil(this.#pending.length / free));
+      this.#send(this.#pending.splice(0, size));
+    }
   };
 
   #send(batch: Pending[]): void {
     const pool = this.#pool;
     if (!pool) {
-      for (const p of batch) p.resolve({ ok: false, reason: 'verifier closed' });
+      for (const p of batch) p.resolve('verifier closed');
       return;
     }
-    pool.run(batch.map((p) => p.item)).then(
-      (outcomes) => batch.forEach((p, i) => p.resolve(outcomes[i] ?? { ok: false, reason: 'worker returned nothing' })),
-      (err: Error) => batch.forEach((p) => p.resolve({ ok: false, reason: `worker failed: ${err.message}` })),
+    // Each key once per batch, the items naming them by index.
+    const keys: KeyRef[] = [];
+    const index = new Map<string, number>();
+    const items: SignatureBatch['items'] = batch.map((p) => {
+      const idx: number[] = [];
+      for (const k of p.keys) {
+        let i = index.get(k.id);
+        if (i === undefined) {
+          i = keys.push({ id: k.id, jwk: k.jwk }) - 1;
+          index.set(k.id, i);
+        }
+        idx.push(i);
+      }
+      return [p.token, p.alg, idx];
+    });
+    this.#outstanding++;
+    const done = (): void => {
+      this.#outstanding--;
+      if (this.#pending.length > 0 && !this.#closed) this.#flush();
+    };
+    pool.run({ keys, items }).then(
+      (outcomes) => {
+        done();
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(outcomes[i] ?? 'worker returned nothing');
+      },
+      (err: Error) => {
+        done();
+        for (const p of batch) p.resolve(`worker failed: ${err.message}`);
+      },
     );
   }
 
-  #finish(outcome: VerifyOutcome, st: IssuerState, hash: string | undefined): AuthResult {
-    if (!outcome.ok) return fail('invalid_token', outcome.reason);
-    const payload = outcome.payload;
+  #settle(outcome: SignatureOutcome, payload: JWTPayload, st: IssuerState, hash: string | undefined): AuthResult {
+    return outcome === true ? this.#accept(payload, st, hash) : fail('invalid_token', outcome);
+  }
+
+  #accept(payload: JWTPayload, st: IssuerState, hash: string | undefined): AuthResult {
     const principal = buildPrincipal(payload, st.config);
     if (typeof principal === 'string') return fail('invalid_token', principal);
     const result = { ok: true as const, principal };
     if (this.#cache && hash !== undefined) {
-      let validUntil = payload.exp! * 1000;
+      let validUntil = (payload.exp as number) * 1000;
       if (st.config.maxTokenAgeSec > 0 && typeof payload.iat === 'number') {
         validUntil = Math.min(validUntil, (payload.iat + st.config.maxTokenAgeSec) * 1000);
       }

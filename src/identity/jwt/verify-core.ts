@@ -1,13 +1,15 @@
 /**
- * Signature and claim verification with jose, shared by the worker threads
- * (asymmetric algorithms) and the main thread (HMAC, or every algorithm when
- * the verifier runs without workers). No crypto is written here: jose's
- * `jwtVerify` checks the signature and the registered claims.
+ * What the worker threads and the main thread share: the claim rules of an
+ * issuer, the shape of a batch of signature checks, and the HMAC path (jose's
+ * `jwtVerify`, which checks the signature and the registered claims). No
+ * crypto is written here.
  */
-import { importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
-import { algFamily, keyFitsAlg, type PublicJwk } from './algorithms.js';
+import { jwtVerify, type JWTPayload } from 'jose';
+import { checkSignature, SigningKeys, type KeyRef } from './signature.js';
 
-/** The claim rules of one issuer (plain data: it is copied into each worker). */
+export type { KeyRef } from './signature.js';
+
+/** The claim rules of one issuer. */
 export interface ClaimRules {
   /** Expected `iss`. */
   issuer: string;
@@ -17,73 +19,47 @@ export interface ClaimRules {
   requiredClaims: string[];
 }
 
-/** One public key offered for a verification. */
-export interface KeyRef {
-  /** issuer name, kid and RFC 7638 thumbprint: stable for the same key material. */
-  id: string;
-  jwk: PublicJwk;
-}
-
-/** One verification as sent to a worker. */
-export interface VerifyItem {
-  /** The compact token. */
-  t: string;
-  /** Issuer config name (selects the ClaimRules). */
-  i: string;
-  /** The `alg` from the header, already checked against the issuer's allowlist. */
-  a: string;
-  /** Candidate keys, tried in order (several only for tokens without a matching kid). */
-  k: KeyRef[];
-}
-
-export type VerifyOutcome = { ok: true; payload: JWTPayload } | { ok: false; reason: string };
-
-/** `workerData` of the verify pool. */
-export interface VerifyWorkerData {
-  rules: Record<string, ClaimRules>;
-}
-
 /** At most this many candidate keys are tried for one token. */
 export const MAX_CANDIDATE_KEYS = 4;
 
 /**
- * Imported CryptoKeys by `${KeyRef.id}\0${alg}`: a WebCrypto key is bound to
- * one algorithm, and importing costs about as much as a verification.
+ * One pool task: signature checks only (claims are checked on the main
+ * thread, from the payload it already decoded). Keys travel once per batch,
+ * items name them by index: a batch of tokens of one issuer clones one JWK.
  */
-export class KeyImporter {
-  readonly #keys = new Map<string, Promise<CryptoKey>>();
-  constructor(private readonly max = 4096) {}
-
-  get(ref: KeyRef, alg: string): Promise<CryptoKey> {
-    const id = `${ref.id}\0${alg}`;
-    let key = this.#keys.get(id);
-    if (key === undefined) {
-      // Defence in depth: the store never hands out symmetric or private JWKs,
-      // and importJWK would turn a kty "oct" JWK into raw HMAC key bytes.
-      if (!keyFitsAlg(ref.jwk, alg) || 'd' in ref.jwk || 'k' in ref.jwk) {
-        return Promise.reject(new Error(`key ${ref.id} does not fit ${alg}`));
-      }
-      if (this.#keys.size >= this.max) this.#keys.clear();
-      key = importJWK({ ...ref.jwk, ext: false }, alg) as Promise<CryptoKey>;
-      this.#keys.set(id, key);
-      key.catch(() => this.#keys.delete(id));
-    }
-    return key;
-  }
+export interface SignatureBatch {
+  keys: KeyRef[];
+  /** Per token: the compact token, its alg, indices into `keys` (candidates in order). */
+  items: Array<[token: string, alg: string, keys: number[]]>;
 }
+
+/** Per item of a batch: true when a candidate key verified the signature, else why not. */
+export type SignatureOutcome = true | string;
+
+/** The worker side of a batch, with the worker's prepared keys. */
+export function checkBatch(batch: SignatureBatch, keys: SigningKeys): SignatureOutcome[] {
+  const out: SignatureOutcome[] = new Array(batch.items.length);
+  for (let i = 0; i < batch.items.length; i++) {
+    const [token, alg, idx] = batch.items[i]!;
+    const refs: KeyRef[] = [];
+    for (const k of idx) {
+      const ref = batch.keys[k];
+      if (ref !== undefined) refs.push(ref);
+    }
+    out[i] = checkSignature(token, alg, refs, keys, MAX_CANDIDATE_KEYS);
+  }
+  return out;
+}
+
+export type VerifyOutcome = { ok: true; payload: JWTPayload } | { ok: false; reason: string };
 
 function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   return typeof e?.code === 'string' ? `${e.code}: ${String(e.message)}` : String(e?.message ?? err);
 }
 
-/** jwtVerify with the issuer's rules, plus what jose leaves optional. */
-export async function verifyWithKey(
-  token: string,
-  key: CryptoKey | Uint8Array,
-  alg: string,
-  rules: ClaimRules,
-): Promise<VerifyOutcome> {
+/** HMAC: jwtVerify with the issuer's rules, plus what jose leaves optional. */
+export async function verifyWithKey(token: string, key: Uint8Array, alg: string, rules: ClaimRules): Promise<VerifyOutcome> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, key, {
@@ -105,30 +81,4 @@ export async function verifyWithKey(
   }
   if (typeof payload.exp !== 'number') return { ok: false, reason: 'exp is not a number' };
   return { ok: true, payload };
-}
-
-/** Verifies one item against its candidate keys (first signature match wins). */
-export async function verifyItem(
-  item: VerifyItem,
-  rules: ReadonlyMap<string, ClaimRules>,
-  importer: KeyImporter,
-): Promise<VerifyOutcome> {
-  const issuerRules = rules.get(item.i);
-  if (issuerRules === undefined) return { ok: false, reason: `no rules for issuer ${item.i}` };
-  const family = algFamily(item.a);
-  if (family === undefined || family === 'hmac') return { ok: false, reason: `${item.a} is not an asymmetric algorithm` };
-  let last: VerifyOutcome = { ok: false, reason: 'no key' };
-  for (const ref of item.k.slice(0, MAX_CANDIDATE_KEYS)) {
-    let key: CryptoKey;
-    try {
-      key = await importer.get(ref, item.a);
-    } catch (err) {
-      last = { ok: false, reason: `key import failed: ${describe(err)}` };
-      continue;
-    }
-    last = await verifyWithKey(item.t, key, item.a, issuerRules);
-    // Only a signature mismatch makes another candidate worth trying.
-    if (last.ok || !last.reason.startsWith('ERR_JWS_SIGNATURE_VERIFICATION_FAILED')) return last;
-  }
-  return last;
 }

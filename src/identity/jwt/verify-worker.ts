@@ -1,15 +1,13 @@
 /**
- * Piscina worker: verifies a batch of asymmetric JWTs. Loaded from dist as
- * `verify-worker.js`. Each public JWK is imported once per worker (cached by
- * issuer + kid + thumbprint + alg).
+ * Piscina worker: checks the signatures of a batch of asymmetric JWTs with
+ * node:crypto, synchronously. Loaded from dist as `verify-worker.js`. Each
+ * public JWK is prepared once per worker (by issuer + kid + thumbprint + alg).
  */
-import { workerData } from 'node:worker_threads';
-import { KeyImporter, verifyItem, type ClaimRules, type VerifyItem, type VerifyOutcome, type VerifyWorkerData } from './verify-core.js';
+import { SigningKeys } from './signature.js';
+import { checkBatch, type SignatureBatch, type SignatureOutcome } from './verify-core.js';
 
-const rules = new Map<string, ClaimRules>(Object.entries((workerData as VerifyWorkerData).rules));
-const importer = new KeyImporter();
+const keys = new SigningKeys();
 
-export default async function verifyBatch(items: VerifyItem[]): Promise<VerifyOutcome[]> {
-  // Concurrently: jose's WebCrypto calls complete asynchronously.
-  return Promise.all(items.map((item) => verifyItem(item, rules, importer)));
+export default function verifyBatch(batch: SignatureBatch): SignatureOutcome[] {
+  return checkBatch(batch, keys);
 }
