@@ -166,13 +166,13 @@ export class StateStore {
 
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
     if (this.owedDue) {
       this.owedDue = false;
       this.sendOwed();
     }
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
     const timer = setTimeout(() => {
       for (const p of batch) {
         if (p.settled) continue;
@@ -287,6 +287,11 @@ export class StateStore {
     if (this.state === 'up') return;
     this.state = 'up';
     this.owedDue = this.fallback.hasOwed();
+    if (this.owedDue && !this.flushScheduled) {
+      // At once, not with the next check: the debt is on the store before anyone asks.
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     this.log.info({ server: detail }, 'state store reachable: quotas are decided by the store');
   }
 
