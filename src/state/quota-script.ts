@@ -11,7 +11,8 @@
  *
  * KEYS: one per group of limits sharing a key.
  * ARGV: mode ('c' check and charge if all admit; 'd' debit unconditionally,
- *       capped: hits admitted while the store was away), then per key:
+ *       capped: hits admitted while the store was away, or with a negative
+ *       cost a refund: a check charged after its request was refused), then per key:
  *       cost, limit count n, then n pairs of intervalUs and toleranceUs,
  *       and (mode 'd') the debt cap in tolerances.
  * Returns: { allowed (1|0), keyIndex, limitIndex, remaining, resetMs, retryAfterMs (-1: never) }
@@ -96,7 +97,11 @@ for k = 1, #KEYS do
     out[i] = string.format('%.0f', nextTat)
     if nextTat - now > ttl then ttl = nextTat - now end
   end
-  redis.call('SET', KEYS[k], table.concat(out, ','), 'PX', math.ceil(ttl / 1000) + 1)
+  if ttl > 0 then
+    redis.call('SET', KEYS[k], table.concat(out, ','), 'PX', math.ceil(ttl / 1000) + 1)
+  else
+    redis.call('DEL', KEYS[k])
+  end
 end
 if minRemaining == -1 then minRemaining = 0 end
 return { 1, minKey - 1, minLimit - 1, minRemaining, math.ceil(minReset / 1000), 0 }

@@ -60,9 +60,14 @@ export class StoreQuotas {
     for (let i = 0; i < this.groups.length; i++) args.push(String(costs[i]), ...this.specs[i]);
     let owedNow: boolean[] | null = null;
     const result = await this.store.quota(storeKeys, args, (late) => {
-      // Answered after the timeout: the store charged these hits, the ledger must not charge them again.
-      if (!late.allowed || !owedNow) return;
-      for (let i = 0; i < storeKeys.length; i++) if (owedNow[i]) this.store.fallback.forgive(storeKeys[i], costs[i]);
+      if (!late.allowed) return;
+      // Answered after the timeout, and charged: if the fallback admitted the request, the ledger
+      // must not charge it again; if the fallback refused it, the store gives the units back.
+      if (owedNow) {
+        for (let i = 0; i < storeKeys.length; i++) if (owedNow[i]) this.store.fallback.forgive(storeKeys[i], costs[i]);
+      } else {
+        this.store.refund(storeKeys, costs, this.specs);
+      }
     });
     if (result.allowed !== undefined) return fromAnswer(result);
     const d = this.decideWithoutStore(storeKeys, costs);

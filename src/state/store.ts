@@ -45,6 +45,8 @@ interface Pending {
   resolve: (r: QuotaResult) => void;
   late: LateAnswer | null;
   settled: boolean;
+  /** Settled by the timer; its reply (or error) is still to come. */
+  timedOut: boolean;
 }
 
 type QuotaClient = Redis & { ztgateQuota(...args: (string | number)[]): Promise<number[]> };
@@ -86,6 +88,8 @@ export class StateStore {
   private state: 'starting' | 'up' | 'down' = 'starting';
   /** Set when the store answers again: the fallback's hits go first in the next batch. */
   private owedDue = false;
+  /** Checks that timed out and whose reply has not come yet. */
+  private lateOutstanding = 0;
   private closed = false;
   private lastError = '';
 
@@ -155,18 +159,16 @@ export class StateStore {
       return Promise.resolve(UNAVAILABLE);
     }
     return new Promise((resolve) => {
-      this.queue.push({ keys, args, resolve, late, settled: false });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // After the poll phase: every request read in this loop iteration joins the batch.
-        setImmediate(() => this.flush());
-      }
+      this.queue.push({ keys, args, resolve, late, settled: false, timedOut: false });
+      // After the poll phase: every request read in this loop iteration joins the batch.
+      this.scheduleFlush();
     });
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.owedDue) {
+    // The debt waits for the replies of checks that timed out: each one may still forgive part of it.
+    if (this.owedDue && this.lateOutstanding === 0) {
       this.owedDue = false;
       this.sendOwed();
     }
@@ -177,6 +179,8 @@ export class StateStore {
       for (const p of batch) {
         if (p.settled) continue;
         p.settled = true;
+        p.timedOut = true;
+        this.lateOutstanding++;
         this.metrics.calls.inc(['timeout']);
         p.resolve(TIMEOUT);
       }
@@ -190,6 +194,7 @@ export class StateStore {
       this.client.ztgateQuota(p.keys.length, ...p.keys, 'c', ...p.args).then(
         (raw) => {
           done();
+          this.replied(p);
           const answer = parseAnswer(raw);
           if (!answer) return this.settleError(p, StateErrors.BAD_REPLY.message);
           this.noteSuccess();
@@ -204,10 +209,23 @@ export class StateStore {
         },
         (err: Error) => {
           done();
+          this.replied(p);
           this.settleError(p, err.message);
         },
       );
     }
+  }
+
+  private replied(p: Pending): void {
+    if (!p.timedOut) return;
+    p.timedOut = false;
+    if (--this.lateOutstanding === 0 && this.owedDue) this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private settleError(p: Pending, message: string): void {
@@ -216,6 +234,20 @@ export class StateStore {
     p.settled = true;
     this.metrics.calls.inc(['error']);
     p.resolve(ERROR);
+  }
+
+  /**
+   * Takes `costs` back from `keys` (each with its script spec): the store
+   * charged a check whose answer came too late, and its request was refused
+   * on the fallback. Fire and forget.
+   */
+  refund(keys: readonly string[], costs: readonly number[], specs: readonly (readonly string[])[]): void {
+    // The reply just came on this connection: it is alive even if checks are skipped for a while.
+    if (this.client.status !== 'ready') return;
+    for (let i = 0; i < keys.length; i++) {
+      this.client.ztgateQuota(1, keys[i], 'd', String(-costs[i]), ...specs[i], '0').catch((err: Error) => this.noteError(err.message));
+      this.metrics.refunded.inc([], costs[i]);
+    }
   }
 
   /**
@@ -287,11 +319,8 @@ export class StateStore {
     if (this.state === 'up') return;
     this.state = 'up';
     this.owedDue = this.fallback.hasOwed();
-    if (this.owedDue && !this.flushScheduled) {
-      // At once, not with the next check: the debt is on the store before anyone asks.
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    // At once, not with the next check: the debt is on the store before anyone asks.
+    if (this.owedDue) this.scheduleFlush();
     this.log.info({ server: detail }, 'state store reachable: quotas are decided by the store');
   }
 

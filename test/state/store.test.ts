@@ -117,6 +117,15 @@ t.test('store hangs (SIGSTOP): no check waits past timeoutMs, the fallback decid
   t.ok(Math.max(...waits) < 150 + 1000, `longest wait ${Math.max(...waits).toFixed(0)} ms`);
   t.ok(admitted <= 25, `the fallback admitted ${admitted}, at most its share of 25`);
   redis.resume();
+  // The store now runs the checks that timed out: each is taken back (refund) or kept in place
+  // of the fallback's charge (forgiven), so it ends where the fallback left the quota.
+  await until(() => a.store.usable, 'store answering again');
+  await until(() => (a.store.metrics.lateAnswers.snapshot().series[0]?.[1] ?? 0) > 0, 'late answers');
+  await new Promise((r) => setTimeout(r, 500));
+  const after = await Promise.all(Array.from({ length: 100 }, () => q.check(['k'], [1])));
+  const afterAdmitted = after.filter((d) => d.allowed).length;
+  t.comment({ afterAdmitted, admitted, late: a.store.metrics.lateAnswers.snapshot().series, refunded: a.store.metrics.refunded.snapshot().series, replayed: a.store.metrics.replayed.snapshot().series, calls: a.store.metrics.calls.snapshot().series });
+  t.equal(afterAdmitted, 50 - 1 - admitted, 'the quota less the first check and the fallback\'s admissions');
 });
 
 for (const kind of ['garbage', 'old'] as const) {
