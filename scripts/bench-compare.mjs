@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchArgs, benchStart, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
-import { fail, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
+import { Child, fail, findBin, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
 import { SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
 import { fmtNum, formatTable, loadavgNow, machineInfo, ratio } from './lib/stats.mjs';
@@ -37,6 +37,7 @@ const ALL_TARGETS = [
   'direct', 'ztgate-bare', 'nginx-1w', 'haproxy-1t', 'fastify-bare',
   'ztgate-jwt', 'fastify-jwt', 'ztgate-jwt-ratelimit', 'fastify-jwt-ratelimit',
   'ztgate-masked', 'ztgate-full', 'ztgate-2p-bare', 'ztgate-obs-off', 'ztgate-obs-on',
+  'ztgate-ratelimit', 'ztgate-quota',
 ];
 const RATE_TARGETS = ['ztgate-bare', 'ztgate-full', 'nginx-1w'];
 
@@ -114,7 +115,7 @@ async function main() {
     log(`${name}: skipped: ${reason}`);
   };
 
-  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4] = await freePorts(9);
+  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4, zt5, redisPort] = await freePorts(11);
   const fx = identityFixtures(tmpDir, 0);
   const upstream = await startUpstream(upPort);
   const versions = {};
@@ -124,7 +125,7 @@ async function main() {
   };
   add('direct', upstream, upPort, 'bare');
 
-  if (['ztgate-bare', 'ztgate-jwt', 'ztgate-jwt-ratelimit', 'ztgate-masked', 'ztgate-full'].some((n) => want.has(n))) {
+  if (['ztgate-bare', 'ztgate-jwt', 'ztgate-jwt-ratelimit', 'ztgate-masked', 'ztgate-full', 'ztgate-ratelimit'].some((n) => want.has(n))) {
     const r = await startZtgate({ name: 'ztgate-1p', tmpDir, port: zt1, config: ztgateConfig({ port: zt1, upstreamPort: upPort, fx }) });
     if (!r.ok) skip('ztgate (1 process)', r.reason);
     else {
@@ -134,6 +135,22 @@ async function main() {
       add('ztgate-jwt-ratelimit', r.child, zt1, 'jwt-ratelimit');
       add('ztgate-masked', r.child, zt1, 'masked');
       add('ztgate-full', r.child, zt1, 'full');
+      add('ztgate-ratelimit', r.child, zt1, 'ratelimit');
+    }
+  }
+  // A quota kept in the state store against the same limit decided in the process (ztgate-ratelimit):
+  // the cost of one store round trip per request. The store: redis-server on loopback, persistence off.
+  if (want.has('ztgate-quota')) {
+    const bin = findBin('redis-server');
+    if (!bin) skip('ztgate-quota', 'redis-server is not installed (scripts/install-test-services.sh)');
+    else {
+      const redis = new Child('redis-server', bin, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+      const config = ztgateConfig({ port: zt5, upstreamPort: upPort, fx, stateUrl: `redis://127.0.0.1:${redisPort}` });
+      const r = await startZtgate({ name: 'ztgate-quota', tmpDir, port: zt5, config });
+      if (!r.ok) {
+        await redis.stop();
+        skip('ztgate-quota', r.reason);
+      } else add('ztgate-quota', r.child, zt5, 'quota');
     }
   }
   // The cost of observability (issue #7): the bare route with metrics and access log off, and with
@@ -243,6 +260,8 @@ async function main() {
     observe_on_vs_off_req_per_cpu_s: ratio(cpu('ztgate-obs-on'), cpu('ztgate-obs-off')),
     ztgate_vs_nginx_req_per_cpu_s: ratio(cpu('ztgate-bare'), cpu('nginx-1w')),
     jwt_ratelimit_ztgate_vs_fastify_req_per_cpu_s: ratio(cpu('ztgate-jwt-ratelimit'), cpu('fastify-jwt-ratelimit')),
+    quota_store_vs_local_rps: ratio(rps('ztgate-quota'), rps('ztgate-ratelimit')),
+    quota_store_vs_local_req_per_cpu_s: ratio(cpu('ztgate-quota'), cpu('ztgate-ratelimit')),
   };
   const goal = (name, value, want, cmp) => ({ goal: name, value, want, met: value == null ? null : cmp(value) });
   const goals = [
