@@ -8,6 +8,7 @@ import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 import { startProcessStore, warnIfStateChanged } from '../state/process-store.js';
 import type { StateStore } from '../state/store.js';
+import { processSanctions } from '../observe/anomaly/sanctions.js';
 import type { GatewayConfig } from '../config/types.js';
 
 /**
@@ -59,6 +60,8 @@ process.on('message', (message: ToGateway) => {
           alerts = createAnomalyDetector(message.config.alerts, { log, metrics });
           firstConfig = message.config;
           store = startProcessStore(message.config, log, metrics, tuning.processes);
+          // Sanctions raised by alert rules hold on every process of every host that shares the store.
+          if (store) processSanctions.share(store.sanctionRelay());
           const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [alerts], stateStore: store };
           gateway = new Gateway(log, services, message.config);
           return gateway.init();

@@ -7,6 +7,7 @@ import { StateMetrics } from './metrics.js';
 import type { StateSection } from './schema.js';
 import { StateErrors } from './errors.js';
 import { FallbackLedger, type OwedDebit } from './fallback.js';
+import { RedisSanctionRelay, type SanctionRelay } from './sanction-relay.js';
 
 /** The oldest store the quota script is tested on. */
 export const MIN_REDIS_MAJOR = 7;
@@ -92,6 +93,7 @@ export class StateStore {
   private lateOutstanding = 0;
   private closed = false;
   private lastError = '';
+  private relay: RedisSanctionRelay | null = null;
 
   constructor(
     section: StateSection,
@@ -142,6 +144,12 @@ export class StateStore {
   start(): void {
     this.metrics.up.set([], 0);
     this.client.connect().catch((err: Error) => this.noteError(err.message));
+  }
+
+  /** Sanctions shared through this store (one subscriber connection, made on first use). */
+  sanctionRelay(): SanctionRelay {
+    this.relay ??= new RedisSanctionRelay(this.client, this.keyPrefix, this.log);
+    return this.relay;
   }
 
   /** True when checks are sent to the store now. */
@@ -321,11 +329,13 @@ export class StateStore {
     this.owedDue = this.fallback.hasOwed();
     // At once, not with the next check: the debt is on the store before anyone asks.
     if (this.owedDue) this.scheduleFlush();
+    void this.relay?.catchUp();
     this.log.info({ server: detail }, 'state store reachable: quotas are decided by the store');
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.relay?.close();
     this.client.disconnect();
   }
 }
