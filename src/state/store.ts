@@ -89,6 +89,8 @@ export class StateStore {
   private state: 'starting' | 'up' | 'down' = 'starting';
   /** Set when the store answers again: the fallback's hits go first in the next batch. */
   private owedDue = false;
+  /** When the first check of the batch being gathered was asked: its deadline is the batch's. */
+  private batchStartedAt = 0;
   /** Checks that timed out and whose reply has not come yet. */
   private lateOutstanding = 0;
   private closed = false;
@@ -167,6 +169,7 @@ export class StateStore {
       return Promise.resolve(UNAVAILABLE);
     }
     return new Promise((resolve) => {
+      if (this.queue.length === 0) this.batchStartedAt = performance.now();
       this.queue.push({ keys, args, resolve, late, settled: false, timedOut: false });
       // After the poll phase: every request read in this loop iteration joins the batch.
       this.scheduleFlush();
@@ -193,7 +196,7 @@ export class StateStore {
         p.resolve(TIMEOUT);
       }
       this.noteFailure(`no answer within ${this.timeoutMs} ms`);
-    }, this.timeoutMs);
+    }, Math.max(1, this.timeoutMs - (performance.now() - this.batchStartedAt)));
     let left = batch.length;
     const done = () => {
       if (--left === 0) clearTimeout(timer);
