@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchArgs, benchStart, runScript, runTarget, summarizeSamples } from './lib/bench-run.mjs';
 import { autocannonRunner, checkOnce, wrkRunner } from './lib/loadgen.mjs';
-import { fail, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
+import { Child, fail, findBin, freePorts, installCleanup, log, setTag, state } from './lib/procs.mjs';
 import { DISTINCT_TOKENS_DEFAULT, SCENARIOS, identityFixtures, ztgateConfig } from './lib/scenarios.mjs';
 import { TokenRotation } from './lib/token-rotation.mjs';
 import { startFastify, startHaproxy, startNginx, startUpstream, startZtgate } from './lib/servers.mjs';
@@ -39,6 +39,7 @@ const ALL_TARGETS = [
   'ztgate-jwt', 'fastify-jwt', 'ztgate-jwt-ratelimit', 'fastify-jwt-ratelimit',
   'ztgate-masked', 'ztgate-full', 'ztgate-2p-bare', 'ztgate-obs-off', 'ztgate-obs-on',
   'haproxy-jwt-ratelimit', 'ztgate-jwt-distinct-ratelimit', 'haproxy-jwt-distinct-ratelimit',
+  'ztgate-ratelimit', 'ztgate-quota',
 ];
 const RATE_TARGETS = ['ztgate-bare', 'ztgate-full', 'nginx-1w'];
 
@@ -142,7 +143,7 @@ async function main() {
     log(`${name}: skipped: ${reason}`);
   };
 
-  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4, haJwtPort] = await freePorts(10);
+  const [upPort, zt1, zt2, ngPort, haPort, fyPort, gossip, zt3, zt4, haJwtPort, zt5, redisPort] = await freePorts(12);
   const distinctNeeded = ['ztgate-jwt-distinct-ratelimit', 'haproxy-jwt-distinct-ratelimit'].some((n) => want.has(n));
   if (distinctNeeded) log(`signing ${DISTINCT_TOKENS_DEFAULT} distinct ES256 tokens...`);
   const fx = identityFixtures(tmpDir, distinctNeeded ? DISTINCT_TOKENS_DEFAULT : 0);
@@ -172,7 +173,7 @@ async function main() {
       }
     }
   }
-  if (['ztgate-bare', 'ztgate-jwt', 'ztgate-jwt-ratelimit', 'ztgate-masked', 'ztgate-full'].some((n) => want.has(n))) {
+  if (['ztgate-bare', 'ztgate-jwt', 'ztgate-jwt-ratelimit', 'ztgate-masked', 'ztgate-full', 'ztgate-ratelimit'].some((n) => want.has(n))) {
     const r = await startZtgate({ name: 'ztgate-1p', tmpDir, port: zt1, config: ztgateConfig({ port: zt1, upstreamPort: upPort, fx }) });
     if (!r.ok) skip('ztgate (1 process)', r.reason);
     else {
@@ -182,6 +183,22 @@ async function main() {
       add('ztgate-jwt-ratelimit', r.child, zt1, 'jwt-ratelimit');
       add('ztgate-masked', r.child, zt1, 'masked');
       add('ztgate-full', r.child, zt1, 'full');
+      add('ztgate-ratelimit', r.child, zt1, 'ratelimit');
+    }
+  }
+  // A quota kept in the state store against the same limit decided in the process (ztgate-ratelimit):
+  // the cost of one store round trip per request. The store: redis-server on loopback, persistence off.
+  if (want.has('ztgate-quota')) {
+    const bin = findBin('redis-server');
+    if (!bin) skip('ztgate-quota', 'redis-server is not installed (scripts/install-test-services.sh)');
+    else {
+      const redis = new Child('redis-server', bin, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+      const config = ztgateConfig({ port: zt5, upstreamPort: upPort, fx, stateUrl: `redis://127.0.0.1:${redisPort}` });
+      const r = await startZtgate({ name: 'ztgate-quota', tmpDir, port: zt5, config });
+      if (!r.ok) {
+        await redis.stop();
+        skip('ztgate-quota', r.reason);
+      } else add('ztgate-quota', r.child, zt5, 'quota');
     }
   }
   // The cost of observability (issue #7): the bare route with metrics and access log off, and with
@@ -314,6 +331,8 @@ async function main() {
     jwt_distinct_ztgate_vs_haproxy_rps: ratio(rps(distinctDefault), rps('haproxy-jwt-distinct-ratelimit')),
     jwt_distinct_ztgate_vs_haproxy_req_per_cpu_s: ratio(cpu(distinctDefault), cpu('haproxy-jwt-distinct-ratelimit')),
     jwt_distinct_ztgate_vs_haproxy_p99: ratio(by(distinctDefault)?.p99_ms, by('haproxy-jwt-distinct-ratelimit')?.p99_ms),
+    quota_store_vs_local_rps: ratio(rps('ztgate-quota'), rps('ztgate-ratelimit')),
+    quota_store_vs_local_req_per_cpu_s: ratio(cpu('ztgate-quota'), cpu('ztgate-ratelimit')),
   };
   const goal = (name, value, want, cmp) => ({ goal: name, value, want, met: value == null ? null : cmp(value) });
   const goals = [

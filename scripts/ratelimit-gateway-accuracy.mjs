@@ -3,8 +3,12 @@
 // D seconds, load from many connections so the kernel spreads them over
 // ZTGATE_PROCESSES gateway processes (SO_REUSEPORT), which share the limit over
 // gossip. Reports admitted / (L * D + burst).
+// --store: the limit is a quota kept in a redis-server started here (persistence off):
+// the same rate written per minute (L*60/min), so the gateways decide it in the store.
+// --quota N: a quota of N per day in the store (no refill to speak of during the run), demand 3N
+// over the run; reports admitted / N.
 //
-//   npm run build && node scripts/ratelimit-gateway-accuracy.mjs [--limit 200] [--burst 20] [--seconds 10] [--processes 2]
+//   npm run build && node scripts/ratelimit-gateway-accuracy.mjs [--limit 200] [--burst 20] [--seconds 10] [--processes 2] [--store]
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
@@ -15,8 +19,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { limit: { type: 'string', default: '200' }, burst: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' }, processes: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' } } });
-const L = Number(values.limit), burst = Number(values.burst), seconds = Number(values.seconds), processes = Number(values.processes), connections = Number(values.connections);
+const { values } = parseArgs({ options: { limit: { type: 'string', default: '200' }, burst: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' }, processes: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, store: { type: 'boolean', default: false }, 'timeout-ms': { type: 'string' }, quota: { type: 'string' } } });
+const quota = values.quota ? Number(values.quota) : 0;
+if (quota) values.store = true;
+const L = quota ? quota / Number(values.seconds) : Number(values.limit), burst = quota || Number(values.burst), seconds = Number(values.seconds), processes = Number(values.processes), connections = Number(values.connections);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const freePort = async () => {
@@ -31,13 +37,29 @@ const upstream = createServer((_req, res) => res.writeHead(200, { 'content-lengt
 await once(upstream, 'listening');
 const port = await freePort();
 const gossipPort = await freePort();
+let redis = null;
+let stateSection = '';
+if (values.store) {
+  const redisPort = await freePort();
+  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  process.on('exit', () => redis.kill('SIGKILL'));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((r) => net.connect(redisPort, '127.0.0.1').on('connect', function () { this.destroy(); r(true); }).on('error', () => r(false)));
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  stateSection = `state: { redis: { url: "redis://127.0.0.1:${redisPort}"${values['timeout-ms'] ? `, timeoutMs: ${values['timeout-ms']}` : ''} } }\n`;
+}
+const rate = quota ? `${quota}/day` : values.store ? `${L * 60}/min` : `${L}/s`;
+// A quota does not refill: the warm-up requests (no header) must not spend it.
+const key = quota ? '[header:x-quota-key]' : '[route]';
 const dir = mkdtempSync(join(tmpdir(), 'ztgate-rl-accuracy-'));
 const config = join(dir, 'gateway.yaml');
 writeFileSync(config, `listeners: [{ name: main, host: 127.0.0.1, port: ${port} }]
 upstreams: [{ name: app, targets: [{ url: "http://127.0.0.1:${upstream.address().port}" }], pool: { maxConnections: 64 } }]
 routes:
-  - { name: metered, match: { path: /* }, upstream: app, public: true, stages: [{ type: rate-limit, limits: [{ rate: ${L}/s, burst: ${burst}, key: [route] }] }] }
-`);
+  - { name: metered, match: { path: /* }, upstream: app, public: true, stages: [{ type: rate-limit, limits: [{ rate: ${rate}, burst: ${burst}, key: ${key} }] }] }
+${stateSection}`);
 const gw = spawn(process.execPath, [join(root, 'dist/cli.js'), '--config', config], {
   env: { ...process.env, ZTGATE_PROCESSES: String(processes), ZTGATE_LOG_LEVEL: 'error', ZTGATE_GOSSIP_PORT: String(gossipPort) },
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -51,7 +73,7 @@ for (let i = 0; i < 100; i++) {
   if (ok) break;
   await new Promise((r) => setTimeout(r, 100));
 }
-await new Promise((r) => setTimeout(r, 3000 + 1000 * (1 + burst / L))); // refill the bucket, members meet
+await new Promise((r) => setTimeout(r, quota ? 3000 : 3000 + 1000 * (1 + burst / L))); // refill the bucket, members meet
 
 const counts = { 200: 0, 429: 0, other: 0 };
 const deadline = Date.now() + seconds * 1000;
@@ -76,7 +98,7 @@ async function client() {
     const started = Date.now();
     const status = await new Promise((resolve) => {
       waiting = resolve;
-      socket.write('GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
+      socket.write(`GET /x HTTP/1.1\r\nHost: a\r\n${quota ? 'x-quota-key: load\r\n' : ''}\r\n`);
     });
     if (status === 200 || status === 429) counts[status]++;
     else counts.other++;
@@ -86,8 +108,8 @@ async function client() {
   socket.destroy();
 }
 await Promise.all(Array.from({ length: connections }, client));
-const expected = L * seconds + burst;
-console.log(JSON.stringify({ processes, limit: L, burst, seconds, demandPerSecond: demand, admitted: counts[200], refused: counts[429], other: counts.other, expected, ratio: Number((counts[200] / expected).toFixed(3)) }));
+const expected = quota || L * seconds + burst;
+console.log(JSON.stringify({ mode: quota ? 'store quota' : values.store ? 'store' : 'gossip', rate, processes, limit: L, burst, seconds, demandPerSecond: demand, admitted: counts[200], refused: counts[429], other: counts.other, expected, ratio: Number((counts[200] / expected).toFixed(3)) }));
 stop();
 upstream.close();
 process.exit(0);

@@ -50,6 +50,10 @@ export const SCENARIOS = {
     what: 'rate-limit stage keyed by IP, limit never reached',
     request: () => ({ method: 'GET', path: '/rl/x' }),
   },
+  quota: {
+    what: 'rate-limit stage with a 1e9/day quota keyed by IP, never reached, kept in the state store (redis-server on loopback): one store round trip per request',
+    request: () => ({ method: 'GET', path: '/quota/x' }),
+  },
   inspect: {
     what: `inspect stage: POST with a query string and a ${ORDER_BODY.length}-byte JSON order`,
     request: () => ({ method: 'POST', path: `/inspect/orders${QUERY}`, headers: JSON_TYPE, body: ORDER_BODY }),
@@ -73,8 +77,8 @@ export function identityFixtures(dir, distinct) {
   return fx;
 }
 
-/** The gateway config (an object, written as YAML) with one route per scenario. */
-export function ztgateConfig({ port, upstreamPort, fx }) {
+/** The gateway config (an object, written as YAML) with one route per scenario; with `stateUrl`, a state section and the quota route. */
+export function ztgateConfig({ port, upstreamPort, fx, stateUrl = null }) {
   const jwt = { type: 'identity', methods: [{ jwt: { issuers: ['bench'] } }], scopes: { allOf: ['read'] } };
   const rl = { type: 'rate-limit', limits: [{ rate: '10000000/s', key: ['ip'] }] };
   const route = (name, path, stages, extra = {}) => ({ name, match: { path }, upstream: 'origin', ...extra, ...(stages.length ? { stages } : {}) });
@@ -94,6 +98,8 @@ export function ztgateConfig({ port, upstreamPort, fx }) {
       route('inspect', '/inspect/*', [{ type: 'inspect' }], { public: true }),
       route('masked', '/pii/*', [{ type: 'protect' }], { public: true }),
       route('full', '/full/*', [jwt, rl, { type: 'inspect' }, { type: 'protect' }]),
+      ...(stateUrl ? [route('quota', '/quota/*', [{ type: 'rate-limit', limits: [{ rate: '1000000000/day', key: ['ip'] }] }], { public: true })] : []),
     ],
+    ...(stateUrl ? { state: { redis: { url: stateUrl } } } : {}),
   };
 }

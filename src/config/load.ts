@@ -108,6 +108,7 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
   validateIdentitySection(cfg, baseDir, issues);
   validateAlertsSection(cfg, issues);
   unreadableSecrets(cfg.observe, 'observe', issues);
+  if (cfg.state) unreadableSecrets(cfg.state, 'state', issues);
 
   cfg.routes.forEach((r, i) => {
     if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"${didYouMean(r.upstream, [...upstreamNames.keys()])}`);

@@ -5,6 +5,7 @@ import { identitySchema } from '../identity/schema.js';
 import { alertsSchema } from '../observe/anomaly/schema.js';
 import { upstreamSchema } from '../upstream/schema.js';
 import { websocketSchema } from '../proxy/websocket-schema.js';
+import { stateSchema } from '../state/schema.js';
 
 /**
  * The configuration schema: validated at load (ajv, defaults filled in) and
@@ -111,6 +112,7 @@ export const configSchema = {
     identity: { ...identitySchema, default: {} },
     alerts: { ...alertsSchema, default: {} },
     observe: observeSchema,
+    state: stateSchema,
     limits: {
       type: 'object',
       additionalProperties: false,

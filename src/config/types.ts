@@ -3,6 +3,7 @@ import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
 import type { SigningConfig } from '../identity/signer.js';
 import type { WebSocketRouteConfig } from '../proxy/websocket-schema.js';
 import type { AlertsSection } from '../observe/anomaly/types.js';
+import type { StateSection } from '../state/schema.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
@@ -162,4 +163,6 @@ export interface GatewayConfig {
   /** Anomaly detection rules and alert sinks (src/observe/anomaly). */
   alerts: AlertsSection;
   observe: ObserveConfig;
+  /** Fleet state in Redis (src/state); absent: every limit is decided in the gateway. */
+  state?: StateSection;
 }

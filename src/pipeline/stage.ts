@@ -7,6 +7,7 @@ import type { IdentityRuntime } from '../identity/runtime.js';
 import type { DistributedLimiter } from '../ratelimit/limiter.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { TraceSpan } from '../observe/trace.js';
+import type { StateStore } from '../state/store.js';
 
 /**
  * What a stage sees of a request. Everything was copied out of uWS before the
@@ -103,6 +104,8 @@ export interface StageContext {
   readonly processes: number;
   /** The process's metrics registry (counters survive config reloads). */
   readonly metrics: Metrics;
+  /** The process's state store (src/state), when the config has a state section. */
+  readonly stateStore?: StateStore | null;
 }
 
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */

@@ -14,6 +14,8 @@ import { resolveSecret } from '../config/secrets.js';
 import { WebhookSender } from '../observe/webhook.js';
 import { secretRef } from '../config/schema-parts.js';
 import { processSanctions } from '../observe/anomaly/sanctions.js';
+import { StoreQuotas, type QuotaDecision, type QuotaGroup, type StoreFailurePolicy } from '../state/quota.js';
+import type { StateStore } from '../state/store.js';
 
 export const RATE_LIMITED: GatewayErrorKind = Errors.RATE_LIMITED;
 
@@ -28,7 +30,12 @@ export interface LimitOptions {
   key?: string[];
   /** Units per request (default 1). */
   cost?: number;
+  /** With a state store: what a quota does when the store cannot answer in time (default local). */
+  onStoreFailure?: StoreFailurePolicy;
 }
+
+/** With a state store, limits of this window or longer (quotas) are kept in it; shorter ones stay on the gateways (gossip). */
+export const STORE_MIN_PERIOD_MS = 60_000;
 
 export interface RateLimitOptions {
   mode?: 'block' | 'monitor';
@@ -55,6 +62,11 @@ const limitSchema = {
     burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
     key: { type: 'array', maxItems: 4, items: { type: 'string', pattern: KEY_ITEM_PATTERN } },
     cost: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    onStoreFailure: {
+      enum: ['local', 'allow', 'deny'],
+      default: 'local',
+      description: 'With a state section, for a limit of a minute or longer (kept in the store): what happens when the store does not answer within state.redis.timeoutMs. local: this process decides on its own bucket holding its share of the limit (state.fallbackShare); allow: the limit admits; deny: the limit refuses (429).',
+    },
   },
 };
 
@@ -108,6 +120,15 @@ interface Group {
   readonly cost: number;
 }
 
+/** The limits of a set kept in the state store (quotas), checked in one store call. */
+interface QuotaPart {
+  readonly quotas: StoreQuotas;
+  /** Key and cost per quota group, in the order of `quotas.groups`. */
+  readonly groups: readonly Group[];
+  /** For each quota group, the index of its first limit in the set's `limits`. */
+  readonly offsets: readonly number[];
+}
+
 /** The compiled form of one `limits` list. */
 interface LimitSet {
   readonly groups: readonly Group[];
@@ -116,6 +137,8 @@ interface LimitSet {
   readonly policyHeader: string;
   /** For each group, the index of its first limit in `limits`. */
   readonly offsets: readonly number[];
+  /** The quotas kept in the state store, or null (no store, or no limit of a minute or longer). */
+  readonly store: QuotaPart | null;
 }
 
 export interface RateLimitCounters {
@@ -130,7 +153,8 @@ export interface RateLimitCounters {
 interface RequestLimitState {
   set: LimitSet;
   decision: Decision;
-  index: number;
+  /** Index in set.limits of the decision's limit. */
+  limitIndex: number;
 }
 
 /** A tightened cost, kept within the smallest burst so a request still gets through now and then. */
@@ -165,19 +189,28 @@ function validate(options: Record<string, unknown>, _config: GatewayConfig): str
   return issues;
 }
 
-function compileSet(list: LimitOptions[], scope: string, tag: string): LimitSet {
+function compileSet(list: LimitOptions[], scope: string, tag: string, store: StateStore | null): LimitSet {
   const byKey = new Map<string, { key: string[]; cost: number; limits: Limit[] }>();
+  const inStore = new Map<string, { key: string[]; cost: number; limits: Limit[]; onStoreFailure: StoreFailurePolicy }>();
   const all: Limit[] = [];
   for (const l of list) {
     const key = [...(l.key ?? ['ip'])];
     if (scope === 'route' && !key.includes('route')) key.unshift('route');
     const cost = l.cost ?? 1;
+    const limit = limitFromRate(l.name ?? l.rate, l.rate, l.burst);
+    all.push(limit);
+    if (store && limit.periodMs >= STORE_MIN_PERIOD_MS) {
+      const onStoreFailure = l.onStoreFailure ?? 'local';
+      const sig = JSON.stringify([key, cost, onStoreFailure]);
+      let q = inStore.get(sig);
+      if (!q) inStore.set(sig, (q = { key, cost, limits: [], onStoreFailure }));
+      q.limits.push(limit);
+      continue;
+    }
     const sig = JSON.stringify([key, cost]);
     let g = byKey.get(sig);
     if (!g) byKey.set(sig, (g = { key, cost, limits: [] }));
-    const limit = limitFromRate(l.name ?? l.rate, l.rate, l.burst);
     g.limits.push(limit);
-    all.push(limit);
   }
   const groups: Group[] = [];
   const offsets: number[] = [];
@@ -187,7 +220,19 @@ function compileSet(list: LimitOptions[], scope: string, tag: string): LimitSet 
     groups.push({ policy: Object.freeze({ id, limits: g.limits }), extract: compileKey(g.key, id), cost: g.cost });
     offsets.push(all.indexOf(g.limits[0]));
   }
-  return { groups, limits: all, policyHeader: rateLimitPolicy(all), offsets };
+  return { groups, limits: all, policyHeader: rateLimitPolicy(all), offsets, store: store && inStore.size > 0 ? compileQuotas(store, tag, [...inStore.values()], all) : null };
+}
+
+/** The store's groups: ids from the config alone, so every process and host of the fleet shares the same keys. */
+function compileQuotas(store: StateStore, tag: string, list: { key: string[]; cost: number; limits: Limit[]; onStoreFailure: StoreFailurePolicy }[], all: Limit[]): QuotaPart {
+  const groups: QuotaGroup[] = [];
+  const local: Group[] = [];
+  for (const q of list) {
+    const id = `q:${digest([tag, q.key, q.cost, q.limits.map((l) => [l.count, l.periodMs, l.burst])])}`;
+    groups.push({ id, limits: q.limits, onStoreFailure: q.onStoreFailure });
+    local.push({ policy: Object.freeze({ id, limits: q.limits }), extract: compileKey(q.key, id), cost: q.cost });
+  }
+  return { quotas: new StoreQuotas(store, groups), groups: local, offsets: list.map((q) => all.indexOf(q.limits[0])) };
 }
 
 export class RateLimitStage implements Stage {
@@ -209,12 +254,15 @@ export class RateLimitStage implements Stage {
     options: RateLimitOptions,
     private readonly limiter: DistributedLimiter,
     private readonly log: Logger | null,
+    /** The process's state store (quotas), or null: every limit is decided on the gateways. */
+    store: StateStore | null = null,
   ) {
     const scope = options.scope ?? 'route';
     this.monitor = options.mode === 'monitor';
     this.sendHeaders = options.headers === true;
-    this.base = compileSet(options.limits, scope, '');
-    this.overrides = (options.overrides ?? []).map((o) => ({ group: o.group, set: compileSet(o.limits, scope, `group:${o.group}`) }));
+    this.base = compileSet(options.limits, scope, '', store);
+    this.overrides = (options.overrides ?? []).map((o) => ({ group: o.group, set: compileSet(o.limits, scope, `group:${o.group}`, store) }));
+    if (store) this.logPaths();
     for (const s of [this.base, ...this.overrides.map((o) => o.set)]) for (const g of s.groups) limiter.register(g.policy);
     if (this.sendHeaders) this.onResponse = (ctx, res) => this.addHeaders(ctx, res);
     this.alertAt = [...(options.alerts?.at ?? [])].sort((a, b) => a - b).map((p) => p / 100);
@@ -222,6 +270,15 @@ export class RateLimitStage implements Stage {
     this.alerted = this.alertAt.length > 0 ? new LRUCache({ max: 100_000, ttl: 24 * 3600 * 1000, ttlAutopurge: false }) : null;
     const hook = options.alerts?.webhook;
     this.webhook = hook ? new WebhookSender({ url: hook.url, secret: hook.secret ? resolveSecret(hook.secret) : undefined }, log) : null;
+  }
+
+  /** Which limit is decided where: one line per limit list at compile. */
+  private logPaths(): void {
+    for (const [group, set] of [['', this.base] as const, ...this.overrides.map((o) => [o.group, o.set] as const)]) {
+      const inStore = new Set(set.store ? set.store.quotas.groups.flatMap((g) => g.limits) : []);
+      const paths = set.limits.map((l) => ({ limit: l.name, path: inStore.has(l) ? 'store' : 'gateway' }));
+      this.log?.info({ override: group || undefined, paths }, 'rate-limit: limits of a minute or longer are kept in the state store');
+    }
   }
 
   /** Quota alerts: the first request of a window that takes a key past a threshold raises it. */
@@ -253,11 +310,41 @@ export class RateLimitStage implements Stage {
     return this.base;
   }
 
-  onRequest(ctx: RequestContext): StageResult {
+  onRequest(ctx: RequestContext): StageResult | Promise<StageResult> {
     const set = this.setFor(ctx);
-    const groups = set.groups;
     // An alert rule may have tightened this consumer or network: each request then costs `scale` times more.
     const scale = !processSanctions.active ? 1 : processSanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
+    if (set.store) return this.withStore(ctx, set, set.store, scale);
+    const local = this.decideLocally(ctx, set, scale);
+    return this.conclude(ctx, set, local.key, local.decision, local.limitIndex);
+  }
+
+  /**
+   * Local limits first, without charging them (a refusal there costs no round
+   * trip), then every quota in one store call, then the local limits charged.
+   */
+  private withStore(ctx: RequestContext, set: LimitSet, part: QuotaPart, scale: number): Promise<StageResult> | StageResult {
+    for (let i = 0; i < set.groups.length; i++) {
+      const g = set.groups[i];
+      const key = g.extract(ctx);
+      const d = this.limiter.check(key, g.policy, costOf(g, scale), true);
+      if (!d.allowed) return this.conclude(ctx, set, key, d, set.offsets[i] + d.limitIndex);
+    }
+    const keys = part.groups.map((g) => g.extract(ctx));
+    const costs = part.groups.map((g) => costOf(g, scale));
+    return part.quotas.check(keys, costs).then((q: QuotaDecision) => {
+      const quota: Decision = { allowed: q.allowed, limitIndex: q.limitIndex, remaining: q.remaining, resetMs: q.resetMs, retryAfterMs: q.retryAfterMs, fallback: q.fallback };
+      const quotaIndex = part.offsets[q.groupIndex] + q.limitIndex;
+      if (!q.allowed || set.groups.length === 0) return this.conclude(ctx, set, keys[q.groupIndex], quota, quotaIndex);
+      const local = this.decideLocally(ctx, set, scale);
+      if (!local.decision.allowed || local.decision.remaining < quota.remaining) return this.conclude(ctx, set, local.key, local.decision, local.limitIndex);
+      return this.conclude(ctx, set, keys[q.groupIndex], quota, quotaIndex);
+    });
+  }
+
+  /** The limits decided on the gateways (gossip-shared), charged when all admit. */
+  private decideLocally(ctx: RequestContext, set: LimitSet, scale: number): { key: string; decision: Decision; limitIndex: number } {
+    const groups = set.groups;
     let decision: Decision;
     let index = 0;
     let key: string;
@@ -285,11 +372,15 @@ export class RateLimitStage implements Stage {
         }
       }
     }
-    const limitIndex = set.offsets[index] + decision.limitIndex;
+    return { key, decision, limitIndex: set.offsets[index] + decision.limitIndex };
+  }
+
+  /** `limitIndex`: the decision's limit in set.limits. */
+  private conclude(ctx: RequestContext, set: LimitSet, key: string, decision: Decision, limitIndex: number): StageResult {
     if (this.alerted) this.checkAlerts(ctx, key, set.limits[limitIndex], decision);
     if (decision.allowed) {
       this.counters.admitted++;
-      if (this.sendHeaders) ctx.state['rate-limit'] = { set, decision, index } satisfies RequestLimitState;
+      if (this.sendHeaders) ctx.state['rate-limit'] = { set, decision, limitIndex } satisfies RequestLimitState;
       return undefined;
     }
     const limit = set.limits[limitIndex];
@@ -312,7 +403,7 @@ export class RateLimitStage implements Stage {
   private addHeaders(ctx: RequestContext, res: ResponseContext): void {
     const st = ctx.state['rate-limit'] as RequestLimitState | undefined;
     if (!st) return;
-    const d = { ...st.decision, limitIndex: st.set.offsets[st.index] + st.decision.limitIndex };
+    const d = { ...st.decision, limitIndex: st.limitIndex };
     for (const [name, value] of limitHeaders(st.set.limits, st.set.policyHeader, d)) res.headers.set(name, value);
   }
 
@@ -341,6 +432,6 @@ export const rateLimitStage: StageFactory = {
   validate,
   compile(options, context: StageContext): Stage {
     const limiter = context.rateLimiter;
-    return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null);
+    return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null, context.stateStore ?? null);
   },
 };

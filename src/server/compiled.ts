@@ -16,6 +16,7 @@ import { RequestRecorder } from '../observe/recorder.js';
 import { OtlpExporter } from '../observe/otlp.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { AccessLogPolicy } from '../observe/schema.js';
+import type { StateStore } from '../state/store.js';
 
 /** What lives as long as the process, across config generations. */
 export interface ProcessServices {
@@ -27,6 +28,8 @@ export interface ProcessServices {
   readonly metrics: Metrics;
   /** Told of every finished request (anomaly detection); registered with each generation's recorder. */
   readonly observers: readonly RequestObserver[];
+  /** The state store (src/state), created once per process from the first config's state section. */
+  readonly stateStore?: StateStore | null;
 }
 
 /** What a request knows of the listener it arrived on. */
@@ -94,6 +97,7 @@ export class CompiledConfig {
       workers: services.workers,
       processes: services.processes,
       metrics: services.metrics,
+      stateStore: services.stateStore ?? null,
     };
     this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null);
     for (const o of services.observers) this.recorder.addObserver(o);

@@ -6,6 +6,10 @@ import { watchProcess } from '../observe/process-metrics.js';
 import { createAnomalyDetector, type AnomalyDetector } from '../observe/anomaly/detector.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
+import { startProcessStore, warnIfStateChanged } from '../state/process-store.js';
+import type { StateStore } from '../state/store.js';
+import { processSanctions } from '../observe/anomaly/sanctions.js';
+import type { GatewayConfig } from '../config/types.js';
 
 /**
  * Entry of a gateway process (forked by the supervisor). It waits for its
@@ -19,6 +23,9 @@ const metrics = new Metrics();
 let gateway: Gateway | null = null;
 let alerts: AnomalyDetector | null = null;
 let limits: ProcessLimiter | null = null;
+/** The state store (quotas in Redis), once per process; null without a state section. */
+let store: StateStore | null = null;
+let firstConfig: GatewayConfig | null = null;
 /** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
 const index = Number(process.env.ZTGATE_PROCESS_INDEX ?? 0);
 let stopping = false;
@@ -33,6 +40,7 @@ async function stop(why: string): Promise<void> {
   stopping = true;
   const left = gateway ? await gateway.drain(tuning.drainMs) : 0;
   await limits?.stop();
+  await store?.close();
   alerts?.close();
   log.info({ why, abandoned: left }, left === 0 ? 'drained, exiting' : 'drain deadline passed, exiting');
   // Let pino's asynchronous destination flush before leaving.
@@ -50,7 +58,11 @@ process.on('message', (message: ToGateway) => {
           watchProcess(metrics, l.limiter, () => l.gossipCounters());
           // One detector for the process's life: baselines survive reloads that keep the alerts section.
           alerts = createAnomalyDetector(message.config.alerts, { log, metrics });
-          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [alerts] };
+          firstConfig = message.config;
+          store = startProcessStore(message.config, log, metrics, tuning.processes);
+          // Sanctions raised by alert rules hold on every process of every host that shares the store.
+          if (store) processSanctions.share(store.sanctionRelay());
+          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [alerts], stateStore: store };
           gateway = new Gateway(log, services, message.config);
           return gateway.init();
         })
@@ -72,6 +84,7 @@ process.on('message', (message: ToGateway) => {
       gateway.reload(message.config).then(
         ({ listenersChanged }) => {
           alerts?.reconfigure(message.config.alerts);
+          if (firstConfig) warnIfStateChanged(firstConfig, message.config, log);
           send({ type: 'reloaded', generation: message.generation, ok: true, listenersChanged });
         },
         (err: Error) => send({ type: 'reloaded', generation: message.generation, ok: false, error: err.message }),

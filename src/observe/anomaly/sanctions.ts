@@ -2,6 +2,7 @@ import { Errors } from '../../errors.js';
 import type { StageReply } from '../../pipeline/stage.js';
 import { networkOf } from './network.js';
 import type { ActionConfig } from './types.js';
+import type { SanctionRelay, SharedSanction } from '../../state/sanction-relay.js';
 
 export interface Block {
   subject: string;
@@ -34,6 +35,19 @@ export class Sanctions {
 
   /** The latest end of any sanction held: past it, every entry has expired. */
   private latestUntil = 0;
+  /** Shares sanctions with the other processes and hosts (src/state), or null: this process only. */
+  private relay: SanctionRelay | null = null;
+
+  /** From now on, sanctions imposed here are told to the fleet, and the fleet's are applied here. */
+  share(relay: SanctionRelay): void {
+    this.relay = relay;
+    relay.subscribe((s: SharedSanction) => {
+      const durationMs = s.until - this.now();
+      if (durationMs <= 0) return;
+      const action: ActionConfig = s.type === 'block' ? { type: 'block', durationMs } : { type: 'tighten', factor: s.factor, durationMs };
+      this.impose(s.subject, action, s.rule, false);
+    });
+  }
 
   /** Entries held, expired or not. */
   get size(): number {
@@ -51,8 +65,10 @@ export class Sanctions {
     return false;
   }
 
-  impose(subject: string, action: ActionConfig, rule: string): void {
+  /** `share`: tell the fleet (false for a sanction that came from it). */
+  impose(subject: string, action: ActionConfig, rule: string, share = true): void {
     const now = this.now();
+    if (share && this.relay) this.relay.publish({ subject, type: action.type, factor: action.type === 'tighten' ? action.factor : 1, until: now + action.durationMs, rule });
     let e = this.table.get(subject);
     if (e === undefined) {
       if (this.table.size >= this.max) this.table.delete(this.table.keys().next().value!);
