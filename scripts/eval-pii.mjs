@@ -3,7 +3,7 @@
 //
 //   node scripts/eval-pii.mjs [--json] [--sets dev,heldout,alt,presidio] [--by-locale] [--by-tag]
 //                             [--misses SET] [--corpus FILE] [--overlap] [--isolated] [--min-score X]
-//                             [--merge-conflicts] [--verbose]
+//                             [--merge-conflicts] [--verbose] [--dist DIR]
 //
 // Four sets by default:
 //  - dev, heldout, alt: seeded synthetic sets (scripts/pii-eval/synth.mjs, @faker-js/faker,
@@ -31,13 +31,16 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { detectPii, detectJson, ENTITIES } from '../dist/protect/detect.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate, SETS, SYNTH_ENTITIES } from './pii-eval/synth.mjs';
 import { score } from './pii-eval/score.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
+// --dist DIR scores another build (an older one, for a before/after table)
+const distAt = process.argv.indexOf('--dist');
+const dist = distAt > 0 ? process.argv[distAt + 1] : join(root, 'dist');
+const { detectPii, detectJson, ENTITIES } = await import(pathToFileURL(join(dist, 'protect/detect.js')).href);
 
 export function parseArgs(argv) {
   const opts = { json: false, corpus: null, overlap: false, isolated: false, minScore: 0, verbose: false, mergeConflicts: false, sets: ['dev', 'heldout', 'alt', 'presidio'], byLocale: false, byTag: false, misses: null };
@@ -49,6 +52,7 @@ export function parseArgs(argv) {
     else if (a === '--merge-conflicts') opts.mergeConflicts = true;
     else if (a === '--verbose' || a === '-v') opts.verbose = true;
     else if (a === '--corpus') opts.corpus = argv[++i];
+    else if (a === '--dist') i++;
     else if (a === '--sets') opts.sets = argv[++i].split(',');
     else if (a === '--by-locale') opts.byLocale = true;
     else if (a === '--by-tag') opts.byTag = true;

@@ -26,10 +26,10 @@ export const countryOf = (locale) => (locale.includes('_') ? locale.split('_').p
 // issuers and lengths of other common generators (Python Faker: 15-digit JCB 2131/1800,
 // 12-digit Maestro, 19-digit Visa).
 const EXTRA_CARD_FORMATS = {
-  jcb15: ['2131###########L', '1800###########L'],
+  jcb15: ['2131##########L', '1800##########L'],
   jcb16: ['35[28-89]###########L'],
   maestro: ['5018#######L', '5020#######L', '5038#######L', '56#########L', '57#########L', '58#########L', '6304#######L', '6759#######L', '6761#######L', '6762#######L', '6763#######L', '0604#######L', '6390#######L'],
-  visa19: ['4##################L'],
+  visa19: ['4#################L'],
   visa16: ['4##############L'],
   mir: ['220[0-4]###########L'],
 };
