@@ -40,23 +40,23 @@ export interface DetectOptions {
 /**
  * One detector to run, with what a text must hold for it to find anything: every
  * built-in entity needs some digits except e-mail, which needs an '@'; an IBAN also
- * starts with two capitals (cards need 12 digits, SSNs 9, phone numbers 8, see
+ * starts with two letters (cards need 12 digits, SSNs 9, phone numbers 7, see
  * classify; IBANs 2 check digits). Detectors configured by the user have no such gate.
  */
 interface Step {
   detect: Detector;
   builtIn: boolean;
   minDigits: number;
-  minCapitals: number;
+  minLetters: number;
   needsAt: boolean;
 }
 
-const GATES: Record<string, Pick<Step, 'minDigits' | 'minCapitals' | 'needsAt'>> = {
-  IBAN_CODE: { minDigits: 2, minCapitals: 2, needsAt: false },
-  CREDIT_CARD: { minDigits: 12, minCapitals: 0, needsAt: false },
-  EMAIL_ADDRESS: { minDigits: 0, minCapitals: 0, needsAt: true },
-  US_SSN: { minDigits: 9, minCapitals: 0, needsAt: false },
-  PHONE_NUMBER: { minDigits: 8, minCapitals: 0, needsAt: false },
+const GATES: Record<string, Pick<Step, 'minDigits' | 'minLetters' | 'needsAt'>> = {
+  IBAN_CODE: { minDigits: 2, minLetters: 2, needsAt: false },
+  CREDIT_CARD: { minDigits: 12, minLetters: 0, needsAt: false },
+  EMAIL_ADDRESS: { minDigits: 0, minLetters: 0, needsAt: true },
+  US_SSN: { minDigits: 9, minLetters: 0, needsAt: false },
+  PHONE_NUMBER: { minDigits: 7, minLetters: 0, needsAt: false },
 };
 
 /**
@@ -74,7 +74,7 @@ function planFor(entities: readonly string[], extra: DetectOptions['extra']): St
       if (builtIn) return { detect: builtIn, builtIn: true, ...GATES[e]! };
       const custom = extra?.[e];
       if (!custom) throw new Error(`unknown PII entity ${e}`);
-      return { detect: custom, builtIn: false, minDigits: 0, minCapitals: 0, needsAt: false };
+      return { detect: custom, builtIn: false, minDigits: 0, minLetters: 0, needsAt: false };
     });
   plans.set(entities, { extra, steps });
   return steps;
@@ -83,25 +83,30 @@ function planFor(entities: readonly string[], extra: DetectOptions['extra']): St
 /**
  * Non-overlapping PII spans in `text`, sorted by start. On overlap the longer span
  * wins; on equal length, the more specific entity (checksummed before shape-only).
+ * `key`: the JSON key the text is the value of, context for weak candidates
+ * (`"phone": "0612345678"`).
  */
-export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}): PiiSpan[] {
+export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}, key: string | null = null): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
   const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra);
   // One counting pass spares most values (names, streets, zip codes) most detectors' scans.
   let digits = 0;
-  let capitals = 0;
+  let letters = 0;
   let at = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
-    else if (c >= 65 && c <= 90) capitals++;
     else if (c === 64) at = true;
+    else {
+      const l = c | 32; // lower-cases an ASCII letter
+      if (l >= 97 && l <= 122) letters++;
+    }
   }
   let all: PiiSpan[] | null = null;
   for (let k = 0; k < steps.length; k++) {
     const step = steps[k]!;
-    if (digits < step.minDigits || capitals < step.minCapitals || (step.needsAt && !at)) continue;
-    const found = step.detect(text);
+    if (digits < step.minDigits || letters < step.minLetters || (step.needsAt && !at)) continue;
+    const found = step.detect(text, key);
     let whole = false;
     for (let j = 0; j < found.length; j++) {
       const s = found[j]!;
@@ -465,7 +470,7 @@ export function detectJson(text: string, entities?: readonly string[], opts: Det
       }
       if (v.value.length < 5 && !opts.extra) return; // no built-in entity is shorter
       const base = v.kind === 'string' ? v.start + 1 : v.start;
-      for (const s of detectPii(v.value, entities, opts)) {
+      for (const s of detectPii(v.value, entities, opts, typeof v.key === 'string' ? v.key : null)) {
         const docStart = v.map ? v.map[s.start]! : base + s.start;
         const docEnd = v.map ? (s.end < v.map.length ? v.map[s.end]! : v.end - 1) : base + s.end;
         out.push({

@@ -16,7 +16,11 @@ export interface PiiSpan {
   score: number;
 }
 
-export type Detector = (text: string) => PiiSpan[];
+/**
+ * A detector: the spans it finds in `text`. `key`, when the text is a JSON value, is
+ * the key it sits under: context for candidates too weak to stand alone.
+ */
+export type Detector = (text: string, key?: string | null) => PiiSpan[];
 
 export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 export const isUpper = (c: number): boolean => c >= 65 && c <= 90;
@@ -148,5 +152,17 @@ export function hasKeyword(s: string, from: number, to: number, words: readonly 
       k = window.indexOf(w, k + 1);
     }
   }
+  return false;
+}
+
+/**
+ * Whether a JSON key names the entity: one of `words` anywhere in it, case-insensitive
+ * (`ssn`, `customerSSN`, `social_security_number`, `phone_number`, `mobileTel`). Keys are
+ * short; called only for a candidate already shaped like the entity.
+ */
+export function keyHas(key: string | null | undefined, words: readonly string[]): boolean {
+  if (!key) return false;
+  const k = key.length > 64 ? key.slice(0, 64).toLowerCase() : key.toLowerCase();
+  for (const w of words) if (k.includes(w)) return true;
   return false;
 }
