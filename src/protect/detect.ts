@@ -5,7 +5,7 @@ import { type PiiSpan, type Detector } from './detectors/common.js';
 import { detectCreditCards } from './detectors/credit-card.js';
 import { detectSsns } from './detectors/us-ssn.js';
 import { detectEmails } from './detectors/email.js';
-import { detectPhones } from './detectors/phone.js';
+import { detectPhones, phoneDetector } from './detectors/phone.js';
 import { detectIbans } from './detectors/iban.js';
 import type { FieldMatcher } from './custom.js';
 
@@ -13,6 +13,7 @@ export type { PiiSpan, PiiEntity, Detector } from './detectors/common.js';
 export { luhn, isValidCard, issuerOf } from './detectors/credit-card.js';
 export { isValidSsn } from './detectors/us-ssn.js';
 export { isValidIban, ibanChecksumOk, IBAN_LENGTHS } from './detectors/iban.js';
+export { DEFAULT_REGIONS, REGIONS } from './detectors/phone-metadata.js';
 
 /** Built-in detectors, most specific first: the order breaks ties between overlapping spans. */
 export const DETECTORS: Readonly<Record<string, Detector>> = {
@@ -35,6 +36,8 @@ export interface DetectOptions {
   extra?: Readonly<Record<string, Detector>>;
   /** JSON only: values under these keys or paths are whole spans of the field's entity */
   fields?: FieldMatcher;
+  /** regions (ISO 3166 codes) whose national phone numbers count; default DEFAULT_REGIONS. International numbers always count. */
+  phoneRegions?: readonly string[];
 }
 
 /**
@@ -63,20 +66,22 @@ const GATES: Record<string, Pick<Step, 'minDigits' | 'minLetters' | 'needsAt'>> 
  * The steps for an entity list, in rank order (see detectPii), kept per list: callers
  * pass the same few lists (a stage's, with its configured detectors) for every value.
  */
-const plans = new WeakMap<readonly string[], { extra: DetectOptions['extra']; steps: Step[] }>();
-function planFor(entities: readonly string[], extra: DetectOptions['extra']): Step[] {
+const plans = new WeakMap<readonly string[], { extra: DetectOptions['extra']; regions: readonly string[] | undefined; steps: Step[] }>();
+function planFor(entities: readonly string[], extra: DetectOptions['extra'], regions: readonly string[] | undefined): Step[] {
   const cached = plans.get(entities);
-  if (cached !== undefined && cached.extra === extra) return cached.steps;
+  if (cached !== undefined && cached.extra === extra && cached.regions === regions) return cached.steps;
   const steps = [...entities]
     .sort((a, b) => rankOf(a) - rankOf(b))
     .map((e): Step => {
+      // phoneDetector keeps one numbering plan per distinct region list
+      if (e === 'PHONE_NUMBER' && regions) return { detect: phoneDetector(regions), builtIn: true, ...GATES[e]! };
       const builtIn = DETECTORS[e];
       if (builtIn) return { detect: builtIn, builtIn: true, ...GATES[e]! };
       const custom = extra?.[e];
       if (!custom) throw new Error(`unknown PII entity ${e}`);
       return { detect: custom, builtIn: false, minDigits: 0, minLetters: 0, needsAt: false };
     });
-  plans.set(entities, { extra, steps });
+  plans.set(entities, { extra, regions, steps });
   return steps;
 }
 
@@ -88,7 +93,7 @@ function planFor(entities: readonly string[], extra: DetectOptions['extra']): St
  */
 export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}, key: string | null = null): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
-  const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra);
+  const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra, opts.phoneRegions);
   // One counting pass spares most values (names, streets, zip codes) most detectors' scans.
   let digits = 0;
   let letters = 0;

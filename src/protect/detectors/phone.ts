@@ -280,8 +280,8 @@ function classify(s: string, k: number, start: number, glued: boolean, plan: Nat
     prefixed = true;
     if (k >= 2 && g0 >= prefix.length + 1 && g0 <= 6 && !ssnShape) return 0.5;
   }
-  // anything else of a possible length: only with context
-  if (ssnShape && !cand.paren) return 0;
+  // anything else of a possible length: only with context, and not ending in a lone digit (`call 415-555-0132 2 times`)
+  if ((ssnShape && !cand.paren) || (k > 1 && g[k - 1]! < 2)) return 0;
   if ((prefixed || (plan.bare & (1 << len)) !== 0) && hasContext(s, start, key)) return 0.45;
   return 0;
 }
@@ -394,13 +394,16 @@ function scanPhones(text: string, key: string | null | undefined, plan: National
       const ext = extensionEnd(text, end);
       if (!isWordChar(code(text, ext))) {
         score = classify(text, count, i, lb === 2, plan, key);
-        // else a shorter prefix, only where a plain space (not '-', '.') parts it from what
-        // follows and the number itself is not space-grouped (then the split would be a
-        // guess): that is the prefix ending at the first spaced joiner, if a plain space
+        // else (or when the whole only passed on context) a shorter prefix, only where a
+        // plain space (not '-', '.') parts it from what follows and the number itself is
+        // not space-grouped (then the split would be a guess): that is the prefix ending
+        // at the first spaced joiner, if a plain space
         const k = cand.firstSpaced;
-        if (score === 0 && k < count && cand.joiners[k] === J_SPACE) {
+        let prefix = 0;
+        if (score < 0.5 && k < count && cand.joiners[k] === J_SPACE) prefix = classify(text, k, i, lb === 2, plan, key);
+        if (prefix > score) {
           end = cand.starts[k - 1]! + cand.lens[k - 1]!;
-          score = classify(text, k, i, lb === 2, plan, key);
+          score = prefix;
         } else if (score > 0) end = ext;
       }
       if (score > 0) {
