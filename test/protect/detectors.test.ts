@@ -188,3 +188,28 @@ t.test('keywords are matched as lower-casing finds them, beyond ASCII too', asyn
   t.same(found('telİ 4155550132', 'PHONE_NUMBER'), [], 'a keyword glued to a dotted capital I');
   t.same(found('tel İ 4155550132', 'PHONE_NUMBER'), ['4155550132'], 'a keyword before a dotted capital I');
 });
+
+t.test('cards of every common issuer and length', async (t) => {
+  for (const v of [
+    '213100000000001', // JCB, 15 digits
+    '180000000000002', // JCB, 15 digits
+    '3528000000000007',
+    '6304 0000 0000', // 12-digit Maestro, 4-4-4
+    '501800000009',
+    '4000000000000000006', // Visa, 19 digits
+    '4000 0000 0000 0000 006',
+    '8100000000000002', // UnionPay 81
+  ]) {
+    t.same(found(`card ${v}.`, 'CREDIT_CARD'), [v], v);
+  }
+  t.same(found('card 6304 0000 0001.', 'CREDIT_CARD'), [], 'Luhn-invalid 4-4-4');
+  t.same(found('card 4000 0000 0002.', 'CREDIT_CARD'), [], 'a Luhn-valid 4-4-4 number of an issuer without 12-digit cards');
+});
+
+t.test('IBANs in either case, with or without spaces', async (t) => {
+  for (const v of ['de89370400440532013000', 'de89 3704 0044 0532 0130 00', 'gb29nwbk60161331926819', 'gb29-nwbk-6016-1331-9268-19']) {
+    t.same(found(`IBAN ${v}.`, 'IBAN_CODE'), [v], v);
+  }
+  t.same(found('de89 3704 0044 0532 0130 01', 'IBAN_CODE'), [], 'mod-97 still checked');
+  t.same(found('gb29 nwBK 6016 1331 9268 19', 'IBAN_CODE'), [], 'mixed case inside');
+});

@@ -26,6 +26,17 @@ const gens: Record<string, (n: number) => string> = {
   ssnish: (n) => '123-45-'.repeat(n / 7),
   phoneish: (n) => '(415) 555-'.repeat(n / 10),
   mixed: (n) => 'x 4111 1111 1111 1111 a@b.io 415-555-0132 '.repeat(n / 42),
+  // phone forms checked against the numbering plans, extensions, context words
+  slashes: (n) => '1/'.repeat(n / 2),
+  parenPlus: (n) => '(+1 '.repeat(n / 4),
+  zeros: (n) => '00 '.repeat(n / 3),
+  extensions: (n) => '030 1234567 x1 '.repeat(n / 15),
+  extWords: (n) => '1234567 ext. '.repeat(n / 13),
+  phoneWords: (n) => 'tel 94 764 '.repeat(n / 11),
+  contextRuns: (n) => 'Telefon: ' + '9'.repeat(n),
+  // IBANs in lower case
+  ibanLower: (n) => 'de89 '.repeat(n / 5),
+  ibanLowerRun: (n) => 'de89' + 'a'.repeat(n),
 };
 
 t.test('detectPii is linear in the input size', async (t) => {
