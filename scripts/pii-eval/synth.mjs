@@ -5,8 +5,9 @@
 // strings, house and street numbers) sit beside them and must not be found.
 //
 // Same seed, same set: the faker instances are seeded per case, and every choice is
-// made from them. Two template families: 'A' (the development and held-out sets) and
-// 'B' (other sentences, other JSON keys, other separators) to catch tuning to A.
+// made from them. Template families: 'A' (the development and held-out sets), 'B'
+// (other sentences, other JSON keys, other separators) to catch tuning to A, and 'C'
+// (no context words or naming keys at all) to show what is found without them.
 import { allFakers } from '@faker-js/faker';
 
 export const LOCALES = [
@@ -128,7 +129,7 @@ function ssn(f, family) {
   const a = String(area).padStart(3, '0');
   const g = String(f.number.int({ min: 1, max: 99 })).padStart(2, '0');
   const s = String(f.number.int({ min: 1, max: 9999 })).padStart(4, '0');
-  const sep = family === 'B' ? f.helpers.arrayElement(['-', '-', ' ', '.']) : f.helpers.arrayElement(['-', '-', '-', ' ']);
+  const sep = family === 'A' ? f.helpers.arrayElement(['-', '-', '-', ' ']) : f.helpers.arrayElement(['-', '-', ' ', '.']);
   return { value: `${a}${sep}${g}${sep}${s}`, tag: sep === '-' ? 'dashed' : sep === ' ' ? 'spaced' : 'dotted' };
 }
 
@@ -197,9 +198,20 @@ const TEMPLATES = {
     EMAIL_ADDRESS: ['mailto:{v}', '{n} ({v}) joined on {d}', 'cc {v}; bcc {n}', '<{v}>'],
     decoy: ['{n} ordered item {d}.', 'Timestamp {d}', 'Price {d} incl. VAT', 'Version {d} released', 'Coordinates {d}', 'Delivered to {d}', 'Batch {d} done.'],
   },
+  // No context at all: the value alone, or beside a name and a decoy, under neutral keys.
+  // What a detector must find without a phone word (weak national shapes are not, by design).
+  C: {
+    CREDIT_CARD: ['{v}', '{n}: {v}', '{v} ({d})'],
+    PHONE_NUMBER: ['{v}', '{n}: {v}', '{v} ({d})'],
+    IBAN_CODE: ['{v}', '{n}: {v}', '{v} ({d})'],
+    US_SSN: ['{v}', '{n}: {v}', '{v} ({d})'],
+    EMAIL_ADDRESS: ['{v}', '{n}: {v}', '{v} ({d})'],
+    decoy: ['{d}', '{n}: {d}', '{d} ({n})'],
+  },
 };
 const JSON_KEYS = {
   A: { CREDIT_CARD: ['card', 'cardNumber', 'pan'], PHONE_NUMBER: ['phone', 'mobile', 'tel', 'telephone'], IBAN_CODE: ['iban', 'bankAccount'], US_SSN: ['ssn'], EMAIL_ADDRESS: ['email', 'contactEmail'], text: ['note', 'comment', 'description'] },
+  C: { CREDIT_CARD: ['value', 'data'], PHONE_NUMBER: ['value', 'data'], IBAN_CODE: ['value', 'data'], US_SSN: ['value', 'data'], EMAIL_ADDRESS: ['value', 'data'], text: ['text', 'info'] },
   B: { CREDIT_CARD: ['cc', 'payment_card'], PHONE_NUMBER: ['phone_number', 'telefon', 'cell', 'contact_phone', 'fax'], IBAN_CODE: ['account_iban', 'konto'], US_SSN: ['social_security_number', 'tax_id'], EMAIL_ADDRESS: ['mail', 'user_email'], text: ['message', 'remarks', 'body'] },
 };
 const DECOY_KEYS = { order: 'orderId', timestamp: 'createdAt', price: 'total', isbn: 'isbn', tracking: 'trackingNumber', coordinates: 'location', date: 'date', version: 'version', address: 'address' };
@@ -321,4 +333,6 @@ export const SETS = {
   dev: { seed: 11, count: 3000, family: 'A' },
   heldout: { seed: 73, count: 3000, family: 'A' },
   altTemplates: { seed: 97, count: 3000, family: 'B' },
+  /** informational: no phone word, no naming key (see TEMPLATES.C) */
+  noContext: { seed: 131, count: 3000, family: 'C' },
 };

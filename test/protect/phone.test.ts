@@ -16,7 +16,7 @@ t.test('national and international forms of many countries', async (t) => {
     '030 1234567',
     '06 20 123 4567',
     '0186 75 33 65',
-    '0658-83 52',
+    '08-123 45 67',
     '(0547) 486500',
   ]) {
     t.same(phones(`see ${v} please`), [v], v);
@@ -34,6 +34,10 @@ t.test('extensions are part of the number', async (t) => {
 t.test('weak shapes need context: a phone word before them or a phone key', async (t) => {
   t.same(phones('Telefon: 94 764 97 62'), ['94 764 97 62']);
   t.same(phones('Teléfono 655158467'), ['655158467']);
+  t.same(phones('Tel. 0658-83 52'), ['0658-83 52'], 'eight digits after a trunk 0');
+  t.same(phones('Rua Meire 366, 06348-961 São Paulo'), [], 'which without context may be a postal code');
+  t.same(phones('PO-2272-2054 +420601950750'), ['+420601950750'], 'a + starts a number after another one');
+  t.same(phones('+302383581957 2200 4915 8320 9957'), ['+302383581957'], 'a number followed by a long one');
   t.same(phones('shipped 94 764 97 62 units'), [], 'no phone word');
   t.same(phones('Phone: 0612345678, order 655158467'), ['0612345678'], 'a word belongs to the number after it, not the next one');
   t.same(phones('order 655158467'), [], 'a negative word');

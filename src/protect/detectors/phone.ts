@@ -20,7 +20,7 @@
 // lower-case word, is taken for the dashed/dotted NANP shape only), runs longer than
 // 8 groups or 17 digits, IP-like dotted quads, card numbers and SSN shapes (3-2-4).
 // Each candidate reads a bounded window: linear time.
-import { type PiiSpan, isDigit, isAlnum, code, isWordChar, hasKeyword, keyHas } from './common.js';
+import { type PiiSpan, isDigit, isAlnum, isAlpha, code, isWordChar, hasKeyword, keyHas } from './common.js';
 import { CC_LENGTHS, DEFAULT_REGIONS, nationalPlan, type NationalPlan } from './phone-metadata.js';
 
 /** Length of the country calling code led by the digits a, b, c, or 0 when none is assigned (codes are prefix-free). */
@@ -119,6 +119,8 @@ const cand = {
   lead: new Int32Array(LEAD),
   /** lowest k >= 1 whose joiner is spaced (MAX_GROUPS + 1 when none) */
   firstSpaced: 0,
+  /** the run went on past MAX_DIGITS or MAX_GROUPS: groups [0, count) were read, the whole is no number */
+  overflow: false,
 };
 
 /** Reads the candidate starting at `i` into `cand`; false when there is none. */
@@ -146,6 +148,7 @@ function readCandidate(s: string, i: number): boolean {
   cand.paren = open && !plus;
   cand.start = j;
   cand.firstSpaced = MAX_GROUPS + 1;
+  cand.overflow = false;
   let count = 0;
   let digits = 0;
   for (;;) {
@@ -159,7 +162,12 @@ function readCandidate(s: string, i: number): boolean {
     count++;
     digits += j - gs;
     digitsUpTo[count] = digits;
-    if (digits > MAX_DIGITS || count > MAX_GROUPS) return false;
+    if (digits > MAX_DIGITS || count > MAX_GROUPS) {
+      // too long to be one number: only a prefix up to a space can be (see scanPhones)
+      count--;
+      cand.overflow = true;
+      break;
+    }
     // joiner: up to 3 chars of [ -.()/] then a digit
     let k = j;
     while (k < n && k - j < 3) {
@@ -183,8 +191,9 @@ function readCandidate(s: string, i: number): boolean {
     j = k;
   }
   cand.count = count;
+  if (count === 0) return false;
   // an unclosed '(' only counts when it led the number and closes right after the first group
-  return !open;
+  return cand.overflow || !open;
 }
 
 /** Whether the 4 digits at i read as a year of the last or this century (19xx, 20xx). */
@@ -209,9 +218,10 @@ function hasContext(s: string, start: number, key: string | null | undefined): b
   if (key) {
     if (keyHas(key, KEY_WORDS) && !keyHas(key, KEY_NEGATIVE)) return true;
   }
+  // back to the previous number: a digit not glued to a letter (`phone2:` is a word)
   let lo = start - 1;
   const floor = Math.max(0, start - 40);
-  while (lo >= floor && !isDigit(s.charCodeAt(lo))) lo--;
+  while (lo >= floor && !(isDigit(s.charCodeAt(lo)) && !isAlpha(code(s, lo - 1)))) lo--;
   return hasKeyword(s, lo + 1, start, KEYWORDS) && !hasKeyword(s, lo + 1, start, NEGATIVE);
 }
 
@@ -233,6 +243,15 @@ function classify(s: string, k: number, start: number, glued: boolean, plan: Nat
   const g1 = g[1]!;
   const g2 = g[2]!;
   const g3 = g[3]!;
+  // how people group a number: the last group of 2+ digits, dots only with dots, one slash at most
+  if (k > 1 && g[k - 1]! < 2) return 0;
+  let dots = 0;
+  let slashes = 0;
+  for (let x = 1; x < k; x++) {
+    if (jn[x] === J_DOT) dots++;
+    else if (jn[x] === J_SLASH) slashes++;
+  }
+  if ((dots > 0 && dots < k - 1) || slashes > 1) return 0;
   // IP-like dotted quad
   if (k === 4 && jn[1] === J_DOT && jn[2] === J_DOT && jn[3] === J_DOT && g0 <= 3 && g1 <= 3 && g2 <= 3 && g3 <= 3) return 0;
   // international: '+', or the 00 prefix (0041 79 ..., 001-415-...)
@@ -278,10 +297,11 @@ function classify(s: string, k: number, start: number, glued: boolean, plan: Nat
     // NANP's national prefix 1 has its own shapes above
     if (prefix === '1' || !leadStarts(prefix) || d[prefix.length] === 0 || (mask & (1 << len)) === 0) continue;
     prefixed = true;
-    if (k >= 2 && g0 >= prefix.length + 1 && g0 <= 6 && !ssnShape) return 0.5;
+    // 9+ digits: an 8-digit run led by 0 is as often a postal code (Brazil's 01310-100)
+    if (k >= 2 && len >= 9 && g0 >= prefix.length + 1 && g0 <= 6 && !ssnShape) return 0.5;
   }
-  // anything else of a possible length: only with context, and not ending in a lone digit (`call 415-555-0132 2 times`)
-  if ((ssnShape && !cand.paren) || (k > 1 && g[k - 1]! < 2)) return 0;
+  // anything else of a possible length: only with context
+  if (ssnShape && !cand.paren) return 0;
   if ((prefixed || (plan.bare & (1 << len)) !== 0) && hasContext(s, start, key)) return 0.45;
   return 0;
 }
@@ -328,6 +348,8 @@ function phoneLeftBoundary(s: string, i: number): 0 | 1 | 2 {
   if (p >= 97 && p <= 122 && isDigit(code(s, i))) return 2;
   if (isWordChar(p) || p === 35 /* # */ || p === 43 /* + */) return 0;
   const pp = code(s, i - 2);
+  // after a number and a space, only a '+' starts a new one (`PO-2272-2054 +420601950750`)
+  if (p === 32 && isDigit(pp) && s.charCodeAt(i) === 43) return 1;
   if ((p === 45 || p === 47 || p === 95 || p === 46 || p === 44 || p === 32) && isDigit(pp)) return 0;
   if ((p === 45 || p === 47 || p === 95 || p === 46) && isAlnum(pp)) return 0;
   if (p === 32 && afterFourGroups(s, i)) return 0;
@@ -392,15 +414,16 @@ function scanPhones(text: string, key: string | null | undefined, plan: National
       // after a '(+62)' the number's last group is followed by nothing of it
       let score = 0;
       const ext = extensionEnd(text, end);
-      if (!isWordChar(code(text, ext))) {
-        score = classify(text, count, i, lb === 2, plan, key);
+      if (cand.overflow || !isWordChar(code(text, ext))) {
+        score = cand.overflow ? 0 : classify(text, count, i, lb === 2, plan, key);
         // else (or when the whole only passed on context) a shorter prefix, only where a
         // plain space (not '-', '.') parts it from what follows and the number itself is
         // not space-grouped (then the split would be a guess): that is the prefix ending
         // at the first spaced joiner, if a plain space
         const k = cand.firstSpaced;
         let prefix = 0;
-        if (score < 0.5 && k < count && cand.joiners[k] === J_SPACE) prefix = classify(text, k, i, lb === 2, plan, key);
+        // (after an overflow, groups [0, count] hold the joiner to the dropped group too)
+        if (score < 0.5 && k < count + (cand.overflow ? 1 : 0) && cand.joiners[k] === J_SPACE) prefix = classify(text, k, i, lb === 2, plan, key);
         if (prefix > score) {
           end = cand.starts[k - 1]! + cand.lens[k - 1]!;
           score = prefix;
