@@ -42,24 +42,25 @@ export interface DetectOptions {
 
 /**
  * One detector to run, with what a text must hold for it to find anything: every
- * built-in entity needs some digits except e-mail, which needs an '@'; an IBAN also
- * starts with two letters (cards need 12 digits, SSNs 9, phone numbers 7, see
- * classify; IBANs 2 check digits). Detectors configured by the user have no such gate.
+ * built-in entity needs a run of digits joined by separators except e-mail, which needs
+ * an '@' (cards 12 digits, SSNs 9, phone numbers 7, see classify); an IBAN starts with
+ * two letters and two digits. Detectors configured by the user have no such gate.
  */
 interface Step {
   detect: Detector;
   builtIn: boolean;
+  /** digits in one run joined by separators (see detectPii) */
   minDigits: number;
-  minLetters: number;
+  needsIbanStart: boolean;
   needsAt: boolean;
 }
 
-const GATES: Record<string, Pick<Step, 'minDigits' | 'minLetters' | 'needsAt'>> = {
-  IBAN_CODE: { minDigits: 2, minLetters: 2, needsAt: false },
-  CREDIT_CARD: { minDigits: 12, minLetters: 0, needsAt: false },
-  EMAIL_ADDRESS: { minDigits: 0, minLetters: 0, needsAt: true },
-  US_SSN: { minDigits: 9, minLetters: 0, needsAt: false },
-  PHONE_NUMBER: { minDigits: 7, minLetters: 0, needsAt: false },
+const GATES: Record<string, Pick<Step, 'minDigits' | 'needsIbanStart' | 'needsAt'>> = {
+  IBAN_CODE: { minDigits: 2, needsIbanStart: true, needsAt: false },
+  CREDIT_CARD: { minDigits: 12, needsIbanStart: false, needsAt: false },
+  EMAIL_ADDRESS: { minDigits: 0, needsIbanStart: false, needsAt: true },
+  US_SSN: { minDigits: 9, needsIbanStart: false, needsAt: false },
+  PHONE_NUMBER: { minDigits: 7, needsIbanStart: false, needsAt: false },
 };
 
 /**
@@ -79,7 +80,7 @@ function planFor(entities: readonly string[], extra: DetectOptions['extra'], reg
       if (builtIn) return { detect: builtIn, builtIn: true, ...GATES[e]! };
       const custom = extra?.[e];
       if (!custom) throw new Error(`unknown PII entity ${e}`);
-      return { detect: custom, builtIn: false, minDigits: 0, minLetters: 0, needsAt: false };
+      return { detect: custom, builtIn: false, minDigits: 0, needsIbanStart: false, needsAt: false };
     });
   plans.set(entities, { extra, regions, steps });
   return steps;
@@ -94,23 +95,44 @@ function planFor(entities: readonly string[], extra: DetectOptions['extra'], reg
 export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}, key: string | null = null): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
   const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra, opts.phoneRegions);
-  // One counting pass spares most values (names, streets, zip codes) most detectors' scans.
-  let digits = 0;
+  // One counting pass spares most values (names, streets, zip codes) most detectors' scans:
+  // the most digits in one run joined by the separators numbers are written with, an
+  // '@', and two letters followed by two digits (an IBAN's start).
+  let joined = 0;
+  let run = 0;
+  let seps = 0;
   let letters = 0;
+  let ccDigit = false;
+  let iban = false;
   let at = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c === 64) at = true;
-    else {
-      const l = c | 32; // lower-cases an ASCII letter
-      if (l >= 97 && l <= 122) letters++;
+    if (c >= 48 && c <= 57) {
+      if (++run > joined) joined = run;
+      seps = 0;
+      if (ccDigit) iban = true;
+      ccDigit = letters >= 2;
+      letters = 0;
+      continue;
     }
+    ccDigit = false;
+    const l = c | 32; // lower-cases an ASCII letter
+    if (l >= 97 && l <= 122) {
+      letters++;
+      run = 0;
+      continue;
+    }
+    letters = 0;
+    if (c === 64) at = true;
+    // space - . / ( ) + x # continue a number (groups, extensions) for up to 3 in a row
+    if ((c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41 || c === 43) && ++seps <= 3) continue;
+    run = 0;
+    seps = 0;
   }
   let all: PiiSpan[] | null = null;
   for (let k = 0; k < steps.length; k++) {
     const step = steps[k]!;
-    if (digits < step.minDigits || letters < step.minLetters || (step.needsAt && !at)) continue;
+    if (joined < step.minDigits || (step.needsIbanStart && !iban) || (step.needsAt && !at)) continue;
     const found = step.detect(text, key);
     let whole = false;
     for (let j = 0; j < found.length; j++) {
