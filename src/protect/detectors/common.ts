@@ -140,9 +140,14 @@ export function readGroups(s: string, i: number, seps: readonly number[], run: G
  * ('İ') or ASCII ('K', the Kelvin sign). Called only for a candidate already shaped
  * like the entity, so the two small strings are rare.
  */
-export function hasKeyword(s: string, from: number, to: number, words: readonly string[]): boolean {
+export function hasKeyword(s: string, from: number, to: number, words: readonly string[] | Keywords): boolean {
   const lo = Math.max(0, from);
   const window = s.slice(lo, Math.max(lo, to)).toLowerCase();
+  if (!Array.isArray(words)) return hasCompiled(window, words as Keywords);
+  return hasWord(window, words as readonly string[]);
+}
+
+function hasWord(window: string, words: readonly string[]): boolean {
   for (const w of words) {
     let k = window.indexOf(w);
     while (k >= 0) {
@@ -153,6 +158,39 @@ export function hasKeyword(s: string, from: number, to: number, words: readonly 
     }
   }
   return false;
+}
+
+/**
+ * A long keyword list, compiled: words of ASCII letters only are looked up in a set, one
+ * lookup per run of ASCII letters in the window (the same whole-word rule: a keyword is
+ * whole when no ASCII letter touches it, so it must be an entire run); the others
+ * (accents, spaces) are searched as hasKeyword does.
+ */
+export interface Keywords {
+  readonly ascii: ReadonlySet<string>;
+  readonly other: readonly string[];
+}
+
+export function compileKeywords(words: readonly string[]): Keywords {
+  const ascii = new Set<string>();
+  const other: string[] = [];
+  for (const w of words) (/^[a-z]+$/.test(w) ? ascii.add(w) : other.push(w));
+  return { ascii, other };
+}
+
+function hasCompiled(window: string, k: Keywords): boolean {
+  const n = window.length;
+  let i = 0;
+  while (i < n) {
+    if (!isLower(window.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isLower(window.charCodeAt(i))) i++;
+    if (k.ascii.has(window.slice(start, i))) return true;
+  }
+  return k.other.length > 0 && hasWord(window, k.other);
 }
 
 /**

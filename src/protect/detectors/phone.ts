@@ -20,7 +20,7 @@
 // lower-case word, is taken for the dashed/dotted NANP shape only), runs longer than
 // 8 groups or 17 digits, IP-like dotted quads, card numbers and SSN shapes (3-2-4).
 // Each candidate reads a bounded window: linear time.
-import { type PiiSpan, isDigit, isAlnum, isAlpha, code, isWordChar, hasKeyword, keyHas } from './common.js';
+import { type PiiSpan, isDigit, isAlnum, isAlpha, code, isWordChar, hasKeyword, keyHas, compileKeywords } from './common.js';
 import { CC_LENGTHS, DEFAULT_REGIONS, nationalPlan, type NationalPlan } from './phone-metadata.js';
 
 /** Length of the country calling code led by the digits a, b, c, or 0 when none is assigned (codes are prefix-free). */
@@ -40,7 +40,7 @@ function isNanp(a0: number, a1: number, a2: number, e0: number): boolean {
 }
 
 /** Phone words of the common languages (whole words, case-insensitive). */
-const KEYWORDS = [
+const KEYWORDS = compileKeywords([
   // English
   'phone', 'phones', 'tel', 'telephone', 'mobile', 'mob', 'cell', 'cellphone', 'call', 'fax', 'whatsapp', 'sms',
   'text', 'contact', 'number', 'no', 'ph', 'dial', 'reach', 'landline', 'hotline',
@@ -51,11 +51,11 @@ const KEYWORDS = [
   'téléphone', 'tél', 'portable', 'numéro', 'appeler', 'appelez', 'teléfono', 'telefono', 'móvil', 'movil', 'celular',
   'llamar', 'llame', 'número', 'numero', 'cellulare', 'chiamare', 'chiama', 'telefone', 'ligar', 'ligue', 'contato',
   'contacto', 'contatto',
-];
-const NEGATIVE = [
+]);
+const NEGATIVE = compileKeywords([
   'order', 'invoice', 'account', 'acct', 'tracking', 'reference', 'ref', 'id', 'card', 'ssn', 'iban', 'customer',
   'transaction', 'txn', 'serial', 'policy', 'member', 'routing', 'zip', 'postal', 'sku', 'isbn', 'amount', 'total',
-];
+]);
 /** JSON keys that name a phone number (substrings, case-insensitive) and keys that name something else. */
 const KEY_WORDS = ['phone', 'tel', 'mobil', 'cell', 'fax', 'whatsapp', 'handy', 'contact', 'movil', 'móvil', 'portable'];
 const KEY_NEGATIVE = ['order', 'invoice', 'account', 'track', 'id', 'isbn', 'total', 'price', 'version', 'date', 'time', 'zip', 'postal', 'sku', 'serial', 'ssn', 'card', 'iban', 'amount'];

@@ -5,9 +5,9 @@
 // score lower unless an SSN keyword is in the 40 chars before them or in the JSON key;
 // 9 bare digits count only with one, or as the whole text: in a sentence a bare 9-digit
 // run is as often a phone number (Spain, Czechia), an order or an account.
-import { type PiiSpan, isDigit, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword, keyHas } from './common.js';
+import { type PiiSpan, isDigit, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword, keyHas, compileKeywords } from './common.js';
 
-const KEYWORDS = ['ssn', 'ssns', 'social security', 'social', 'ssa', 'ss#', 'ss #', 'tin', 'itin', 'taxpayer'];
+const KEYWORDS = compileKeywords(['ssn', 'ssns', 'social security', 'social', 'ssa', 'ss#', 'ss #', 'tin', 'itin', 'taxpayer']);
 const KEY_WORDS = ['ssn', 'social', 'taxpayer', 'tax_id', 'taxid'];
 const PHONE_KEY_WORDS = ['phone', 'tel', 'mobil', 'cell', 'fax', 'contact'];
 /** well-known sample SSNs, as numbers (078-05-1120 is 78051120) */
