@@ -7,11 +7,16 @@ import { detectSsns } from './detectors/us-ssn.js';
 import { detectEmails } from './detectors/email.js';
 import { detectPhones, phoneDetector } from './detectors/phone.js';
 import { detectIbans } from './detectors/iban.js';
+import { detectItins } from './detectors/us-itin.js';
+import { detectNhsNumbers, detectNinos } from './detectors/uk.js';
+import { detectIpAddresses } from './detectors/ip-address.js';
 import type { FieldMatcher } from './custom.js';
 
 export type { PiiSpan, PiiEntity, Detector } from './detectors/common.js';
 export { luhn, isValidCard, issuerOf } from './detectors/credit-card.js';
 export { isValidSsn } from './detectors/us-ssn.js';
+export { isValidItin } from './detectors/us-itin.js';
+export { nhsChecksumOk, isValidNino } from './detectors/uk.js';
 export { isValidIban, ibanChecksumOk, IBAN_LENGTHS } from './detectors/iban.js';
 export { DEFAULT_REGIONS, REGIONS } from './detectors/phone-metadata.js';
 
@@ -21,13 +26,21 @@ export const DETECTORS: Readonly<Record<string, Detector>> = {
   CREDIT_CARD: detectCreditCards,
   EMAIL_ADDRESS: detectEmails,
   US_SSN: detectSsns,
+  US_ITIN: detectItins,
+  UK_NHS: detectNhsNumbers,
+  UK_NINO: detectNinos,
+  IP_ADDRESS: detectIpAddresses,
   PHONE_NUMBER: detectPhones,
 };
 
-export const ENTITIES: readonly string[] = Object.keys(DETECTORS);
+/** The built-in entities detected when none are configured (and in log lines). */
+export const ENTITIES: readonly string[] = ['IBAN_CODE', 'CREDIT_CARD', 'EMAIL_ADDRESS', 'US_SSN', 'PHONE_NUMBER'];
+/** Built-in entities detected only when listed in a stage's `entities`. */
+export const OPTIONAL_ENTITIES: readonly string[] = ['US_ITIN', 'UK_NHS', 'UK_NINO', 'IP_ADDRESS'];
+export const ALL_ENTITIES: readonly string[] = Object.keys(DETECTORS);
 
-const RANK: Record<string, number> = Object.fromEntries(ENTITIES.map((e, i) => [e, i]));
-const rankOf = (entity: string): number => RANK[entity] ?? ENTITIES.length;
+const RANK: Record<string, number> = Object.fromEntries(ALL_ENTITIES.map((e, i) => [e, i]));
+const rankOf = (entity: string): number => RANK[entity] ?? ALL_ENTITIES.length;
 
 export interface DetectOptions {
   /** drop spans scoring below this (default 0: every match) */
@@ -61,6 +74,11 @@ const GATES: Record<string, Pick<Step, 'minDigits' | 'needsIbanStart' | 'needsAt
   EMAIL_ADDRESS: { minDigits: 0, needsIbanStart: false, needsAt: true },
   US_SSN: { minDigits: 9, needsIbanStart: false, needsAt: false },
   PHONE_NUMBER: { minDigits: 7, needsIbanStart: false, needsAt: false },
+  US_ITIN: { minDigits: 9, needsIbanStart: false, needsAt: false },
+  UK_NHS: { minDigits: 10, needsIbanStart: false, needsAt: false },
+  UK_NINO: { minDigits: 6, needsIbanStart: false, needsAt: false },
+  // IPv6 runs hold few digits or none ('fe80::abcd'): no gate
+  IP_ADDRESS: { minDigits: 0, needsIbanStart: false, needsAt: false },
 };
 
 /**

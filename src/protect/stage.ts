@@ -8,7 +8,7 @@ import type { Counter } from '../observe/metrics.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import { workerPool, type WorkerPool } from '../workers/pool.js';
 import type { HeaderList } from '../pipeline/headers.js';
-import { ENTITIES, REGIONS, type JsonPiiSpan } from './detect.js';
+import { ENTITIES, ALL_ENTITIES, REGIONS, type JsonPiiSpan } from './detect.js';
 import { applyToJson, applyToText, hash, mask, type Action } from './mask.js';
 import { applyToForm } from './form.js';
 import type { PiiSpan } from './detectors/common.js';
@@ -380,7 +380,12 @@ export const protectStage: StageFactory = {
     required: ['type'],
     properties: {
       type: { const: 'protect' },
-      entities: { type: 'array', items: { enum: [...ENTITIES] }, default: [...ENTITIES] },
+      entities: {
+        type: 'array',
+        items: { enum: [...ALL_ENTITIES] },
+        default: [...ENTITIES],
+        description: `Built-in detectors to run. Default: ${ENTITIES.join(', ')}. Also available, each only when listed: US_ITIN, UK_NHS, UK_NINO, IP_ADDRESS.`,
+      },
       detectors: { type: 'array', maxItems: 64, items: detectorSchema, default: [] },
       actions: { ...actionsSchema, default: {} },
       keepLast: { type: 'integer', minimum: 0, maximum: 8, default: 4 },
@@ -421,7 +426,7 @@ export const protectStage: StageFactory = {
     const known = new Set<string>(o.entities);
     const seen = new Set<string>();
     o.detectors.forEach((d, i) => {
-      issues.push(...specProblems(d, `detectors[${i}]`, ENTITIES));
+      issues.push(...specProblems(d, `detectors[${i}]`, ALL_ENTITIES));
       if (seen.has(d.name)) issues.push(`detectors[${i}].name: ${d.name} is defined twice`);
       seen.add(d.name);
       known.add(d.name);

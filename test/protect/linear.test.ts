@@ -1,6 +1,6 @@
 import t from 'tap';
 import { measureGrowth, describeGrowth } from '../helpers/growth.js';
-import { detectPii, detectJson } from '../../src/protect/detect.js';
+import { detectPii, detectJson, ALL_ENTITIES } from '../../src/protect/detect.js';
 
 // Adversarial inputs of growing size: time must grow roughly linearly (see helpers/growth).
 // Each shape targets a detector's scanning loop.
@@ -58,4 +58,25 @@ t.test('detectJson is linear too', async (t) => {
   t.ok(g.linear, describeGrowth('json', g));
   const deep = '{"a":'.repeat(60) + '"x"' + '}'.repeat(60);
   t.equal(detectJson(deep).length, 0);
+});
+
+t.test('the optional detectors are linear too', async (t) => {
+  const all = [...ALL_ENTITIES];
+  const shapes: Record<string, (n: number) => string> = {
+    colons: (n) => ':'.repeat(n),
+    hexColons: (n) => 'a:'.repeat(n / 2),
+    dottedRuns: (n) => '1.1.1.1.'.repeat(n / 8),
+    hexRun: (n) => 'f'.repeat(n),
+    letterPairs: (n) => 'AB '.repeat(n / 3),
+    ninoish: (n) => 'AB 12 34 '.repeat(n / 9),
+    nhsish: (n) => '943 476 '.repeat(n / 8),
+    itinish: (n) => '912-70-'.repeat(n / 7),
+    nines: (n) => '9'.repeat(n),
+  };
+  for (const [name, gen] of Object.entries(shapes)) {
+    const a = gen(16_000);
+    const b = gen(128_000);
+    const g = measureGrowth(() => detectPii(a, all), () => detectPii(b, all));
+    t.ok(g.linear, describeGrowth(name, g));
+  }
 });
