@@ -10,6 +10,7 @@ import { detectIbans } from './detectors/iban.js';
 import { detectItins } from './detectors/us-itin.js';
 import { detectNhsNumbers, detectNinos } from './detectors/uk.js';
 import { detectIpAddresses } from './detectors/ip-address.js';
+import { detectCryptoWallets } from './detectors/crypto-wallet.js';
 import type { FieldMatcher } from './custom.js';
 
 export type { PiiSpan, PiiEntity, Detector } from './detectors/common.js';
@@ -30,13 +31,14 @@ export const DETECTORS: Readonly<Record<string, Detector>> = {
   UK_NHS: detectNhsNumbers,
   UK_NINO: detectNinos,
   IP_ADDRESS: detectIpAddresses,
+  CRYPTO_WALLET: detectCryptoWallets,
   PHONE_NUMBER: detectPhones,
 };
 
 /** The built-in entities detected when none are configured (and in log lines). */
 export const ENTITIES: readonly string[] = ['IBAN_CODE', 'CREDIT_CARD', 'EMAIL_ADDRESS', 'US_SSN', 'PHONE_NUMBER'];
 /** Built-in entities detected only when listed in a stage's `entities`. */
-export const OPTIONAL_ENTITIES: readonly string[] = ['US_ITIN', 'UK_NHS', 'UK_NINO', 'IP_ADDRESS'];
+export const OPTIONAL_ENTITIES: readonly string[] = ['US_ITIN', 'UK_NHS', 'UK_NINO', 'IP_ADDRESS', 'CRYPTO_WALLET'];
 export const ALL_ENTITIES: readonly string[] = Object.keys(DETECTORS);
 
 const RANK: Record<string, number> = Object.fromEntries(ALL_ENTITIES.map((e, i) => [e, i]));
@@ -79,6 +81,7 @@ const GATES: Record<string, Pick<Step, 'minDigits' | 'needsIbanStart' | 'needsAt
   UK_NINO: { minDigits: 6, needsIbanStart: false, needsAt: false },
   // IPv6 runs hold few digits or none ('fe80::abcd'): no gate
   IP_ADDRESS: { minDigits: 0, needsIbanStart: false, needsAt: false },
+  CRYPTO_WALLET: { minDigits: 0, needsIbanStart: false, needsAt: false },
 };
 
 /**

@@ -384,7 +384,7 @@ export const protectStage: StageFactory = {
         type: 'array',
         items: { enum: [...ALL_ENTITIES] },
         default: [...ENTITIES],
-        description: `Built-in detectors to run. Default: ${ENTITIES.join(', ')}. Also available, each only when listed: US_ITIN, UK_NHS, UK_NINO, IP_ADDRESS.`,
+        description: `Built-in detectors to run. Default: ${ENTITIES.join(', ')}. Also available, each only when listed: US_ITIN, UK_NHS, UK_NINO, IP_ADDRESS, CRYPTO_WALLET.`,
       },
       detectors: { type: 'array', maxItems: 64, items: detectorSchema, default: [] },
       actions: { ...actionsSchema, default: {} },

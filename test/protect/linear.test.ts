@@ -72,6 +72,9 @@ t.test('the optional detectors are linear too', async (t) => {
     nhsish: (n) => '943 476 '.repeat(n / 8),
     itinish: (n) => '912-70-'.repeat(n / 7),
     nines: (n) => '9'.repeat(n),
+    base58Run: (n) => '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2'.repeat(n / 34),
+    walletWords: (n) => '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 '.repeat(n / 35),
+    hexWords: (n) => '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed '.repeat(n / 43),
   };
   for (const [name, gen] of Object.entries(shapes)) {
     const a = gen(16_000);

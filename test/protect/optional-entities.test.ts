@@ -50,3 +50,27 @@ t.test('IP addresses, v4 and v6, validated by node:net', async (t) => {
     t.same(found(`from ${v} on`, 'IP_ADDRESS'), [], v);
   }
 });
+
+t.test('crypto wallet addresses: checksums by @scure/base, node:crypto and keccak', async (t) => {
+  for (const v of [
+    '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2', // P2PKH
+    '3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy', // P2SH
+    'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', // bech32, segwit v0
+    'BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4',
+    'bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297', // bech32m, taproot
+    '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', // EIP-55 checksum case
+    '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', // lower case: no checksum written
+  ]) {
+    t.same(found(`send to ${v} today`, 'CRYPTO_WALLET'), [v], v);
+  }
+  for (const v of [
+    '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3', // checksum
+    'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5', // checksum
+    'bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3298',
+    'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7KV8F3T4', // mixed case
+    '0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed', // wrong checksum case
+    '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe', // 39 hex digits
+  ]) {
+    t.same(found(`send to ${v} today`, 'CRYPTO_WALLET'), [], v);
+  }
+});

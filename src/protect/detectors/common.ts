@@ -5,7 +5,7 @@
 // nothing per candidate: group runs are read into a caller-owned scratch object,
 // digits are read from the text in place instead of being copied into strings.
 
-export type PiiEntity = 'CREDIT_CARD' | 'US_SSN' | 'EMAIL_ADDRESS' | 'PHONE_NUMBER' | 'IBAN_CODE' | 'US_ITIN' | 'UK_NHS' | 'UK_NINO' | 'IP_ADDRESS';
+export type PiiEntity = 'CREDIT_CARD' | 'US_SSN' | 'EMAIL_ADDRESS' | 'PHONE_NUMBER' | 'IBAN_CODE' | 'US_ITIN' | 'UK_NHS' | 'UK_NINO' | 'IP_ADDRESS' | 'CRYPTO_WALLET';
 
 export interface PiiSpan {
   entity: string;
