@@ -40,6 +40,8 @@ t.test('US_SSN', async (t) => {
   for (const v of ['000-12-3456', '666-12-3456', '912-34-5678', '536-00-1234', '536-22-0000', '078-05-1120', '536-22.1234', '5362212345', '111-11-1111']) {
     t.same(found(`SSN ${v}`, 'US_SSN'), [], v);
   }
+  t.same(found('ligue (11) 98765-4321', 'US_SSN'), [], 'a dashed 5-4 run after an area code is a phone number');
+  t.same(found('SSN 53622-1234', 'US_SSN'), ['53622-1234']);
   t.notOk(isValidSsn('900123456'));
   t.ok(isValidSsn('536221234'));
 });

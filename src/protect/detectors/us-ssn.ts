@@ -5,7 +5,7 @@
 // score lower unless an SSN keyword is in the 40 chars before them or in the JSON key;
 // 9 bare digits count only with one, or as the whole text: in a sentence a bare 9-digit
 // run is as often a phone number (Spain, Czechia), an order or an account.
-import { type PiiSpan, isDigit, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword, keyHas, compileKeywords } from './common.js';
+import { type PiiSpan, isDigit, code, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword, keyHas, compileKeywords } from './common.js';
 
 const KEYWORDS = compileKeywords(['ssn', 'ssns', 'social security', 'social', 'ssa', 'ss#', 'ss #', 'tin', 'itin', 'taxpayer']);
 const KEY_WORDS = ['ssn', 'social', 'taxpayer', 'tax_id', 'taxid'];
@@ -38,6 +38,12 @@ const SEPS = [45, 32, 46]; // - space .
 /** 4 groups: one more than the 3-2-4 shape, so a longer run is seen as such */
 const run = new GroupRun(4);
 
+/** `(11) 98765-4321`: a dashed 5-4 run after a parenthesized area code is the rest of a phone number. */
+function afterAreaCode(s: string, i: number): boolean {
+  const p = code(s, i - 1) === 32 ? i - 2 : i - 1;
+  return code(s, p) === 41 && isDigit(code(s, p - 1));
+}
+
 export function detectSsns(text: string, key?: string | null): PiiSpan[] {
   const out: PiiSpan[] = [];
   const n = text.length;
@@ -67,7 +73,7 @@ export function detectSsns(text: string, key?: string | null): PiiSpan[] {
     let score = 0;
     if (count === 3 && g[0] === 3 && g[1] === 2 && g[2] === 4) score = 0.6;
     else if (count === 1 && g[0] === 9) score = 0.3;
-    else if (count === 2 && run.sep === 45 && ((g[0] === 3 && g[1] === 6) || (g[0] === 5 && g[1] === 4))) score = 0.3;
+    else if (count === 2 && run.sep === 45 && ((g[0] === 3 && g[1] === 6) || (g[0] === 5 && g[1] === 4)) && !afterAreaCode(text, i)) score = 0.3;
     if (score > 0 && numberEnds(text, end) && !spaceJoined(text, i, run.sep)) {
       let v = 0;
       for (let k = i; k < end; k++) {
