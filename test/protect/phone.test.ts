@@ -44,6 +44,8 @@ t.test('weak shapes need context: a phone word before them or a phone key', asyn
   const doc = '{"mobile": "655158467", "orderId": "655158467", "qty": "655158467"}';
   const found = detectJson(doc, ['PHONE_NUMBER']).map((s) => s.path);
   t.same(found, ['$.mobile'], 'the JSON key is context');
+  const keys = detectJson('{"tel_provider": "655158467", "phoneId": "655158467", "phone_id": "655158467"}', ['PHONE_NUMBER']).map((s) => s.path);
+  t.same(keys, ['$.tel_provider'], 'an id key is no phone key; a key merely holding the letters i, d is');
 });
 
 t.test('decoys that are not phone numbers', async (t) => {

@@ -58,7 +58,7 @@ const NEGATIVE = compileKeywords([
 ]);
 /** JSON keys that name a phone number (substrings, case-insensitive) and keys that name something else. */
 const KEY_WORDS = ['phone', 'tel', 'mobil', 'cell', 'fax', 'whatsapp', 'handy', 'contact', 'movil', 'móvil', 'portable'];
-const KEY_NEGATIVE = ['order', 'invoice', 'account', 'track', 'id', 'isbn', 'total', 'price', 'version', 'date', 'time', 'zip', 'postal', 'sku', 'serial', 'ssn', 'card', 'iban', 'amount'];
+const KEY_NEGATIVE = ['order', 'invoice', 'account', 'track', 'isbn', 'total', 'price', 'version', 'date', 'time', 'zip', 'postal', 'sku', 'serial', 'ssn', 'card', 'iban', 'amount'];
 
 // The text between two groups (a joiner), as a small int: the classifier compares kinds
 // instead of sliced strings. 0 is no joiner (the candidate ends there).
@@ -209,15 +209,25 @@ function leadStarts(prefix: string): boolean {
   return true;
 }
 
+/** `id`, `phone_id`, `phoneId`, `PHONE_ID`: an identifier, not the number (`provider` is no id). */
+function isIdKey(key: string): boolean {
+  const n = key.length;
+  if (n < 2) return false;
+  const a = key.charCodeAt(n - 2);
+  const b = key.charCodeAt(n - 1);
+  if (!((a === 73 || a === 105) && (b === 68 || b === 100))) return false; // ends in id, Id, ID
+  if (n === 2) return true;
+  const before = key.charCodeAt(n - 3);
+  return before === 95 || before === 45 || a === 73; // _id, -id, or an upper-case I starting a word
+}
+
 /**
  * A phone word before `start` (back to the previous digit, at most 40 chars: a word
  * belongs to the number that follows it), or a JSON key naming a phone; never with an
  * order/account word there or a key naming something else.
  */
 function hasContext(s: string, start: number, key: string | null | undefined): boolean {
-  if (key) {
-    if (keyHas(key, KEY_WORDS) && !keyHas(key, KEY_NEGATIVE)) return true;
-  }
+  if (key && keyHas(key, KEY_WORDS) && !keyHas(key, KEY_NEGATIVE) && !isIdKey(key)) return true;
   // back to the previous number: a digit not glued to a letter (`phone2:` is a word)
   let lo = start - 1;
   const floor = Math.max(0, start - 40);
