@@ -5,14 +5,21 @@ import { type PiiSpan, type Detector } from './detectors/common.js';
 import { detectCreditCards } from './detectors/credit-card.js';
 import { detectSsns } from './detectors/us-ssn.js';
 import { detectEmails } from './detectors/email.js';
-import { detectPhones } from './detectors/phone.js';
+import { detectPhones, phoneDetector } from './detectors/phone.js';
 import { detectIbans } from './detectors/iban.js';
+import { detectItins } from './detectors/us-itin.js';
+import { detectNhsNumbers, detectNinos } from './detectors/uk.js';
+import { detectIpAddresses } from './detectors/ip-address.js';
+import { detectCryptoWallets } from './detectors/crypto-wallet.js';
 import type { FieldMatcher } from './custom.js';
 
 export type { PiiSpan, PiiEntity, Detector } from './detectors/common.js';
 export { luhn, isValidCard, issuerOf } from './detectors/credit-card.js';
 export { isValidSsn } from './detectors/us-ssn.js';
+export { isValidItin } from './detectors/us-itin.js';
+export { nhsChecksumOk, isValidNino } from './detectors/uk.js';
 export { isValidIban, ibanChecksumOk, IBAN_LENGTHS } from './detectors/iban.js';
+export { DEFAULT_REGIONS, REGIONS } from './detectors/phone-metadata.js';
 
 /** Built-in detectors, most specific first: the order breaks ties between overlapping spans. */
 export const DETECTORS: Readonly<Record<string, Detector>> = {
@@ -20,13 +27,22 @@ export const DETECTORS: Readonly<Record<string, Detector>> = {
   CREDIT_CARD: detectCreditCards,
   EMAIL_ADDRESS: detectEmails,
   US_SSN: detectSsns,
+  US_ITIN: detectItins,
+  UK_NHS: detectNhsNumbers,
+  UK_NINO: detectNinos,
+  IP_ADDRESS: detectIpAddresses,
+  CRYPTO_WALLET: detectCryptoWallets,
   PHONE_NUMBER: detectPhones,
 };
 
-export const ENTITIES: readonly string[] = Object.keys(DETECTORS);
+/** The built-in entities detected when none are configured (and in log lines). */
+export const ENTITIES: readonly string[] = ['IBAN_CODE', 'CREDIT_CARD', 'EMAIL_ADDRESS', 'US_SSN', 'PHONE_NUMBER'];
+/** Built-in entities detected only when listed in a stage's `entities`. */
+export const OPTIONAL_ENTITIES: readonly string[] = ['US_ITIN', 'UK_NHS', 'UK_NINO', 'IP_ADDRESS', 'CRYPTO_WALLET'];
+export const ALL_ENTITIES: readonly string[] = Object.keys(DETECTORS);
 
-const RANK: Record<string, number> = Object.fromEntries(ENTITIES.map((e, i) => [e, i]));
-const rankOf = (entity: string): number => RANK[entity] ?? ENTITIES.length;
+const RANK: Record<string, number> = Object.fromEntries(ALL_ENTITIES.map((e, i) => [e, i]));
+const rankOf = (entity: string): number => RANK[entity] ?? ALL_ENTITIES.length;
 
 export interface DetectOptions {
   /** drop spans scoring below this (default 0: every match) */
@@ -35,73 +51,110 @@ export interface DetectOptions {
   extra?: Readonly<Record<string, Detector>>;
   /** JSON only: values under these keys or paths are whole spans of the field's entity */
   fields?: FieldMatcher;
+  /** regions (ISO 3166 codes) whose national phone numbers count; default DEFAULT_REGIONS. International numbers always count. */
+  phoneRegions?: readonly string[];
 }
 
 /**
  * One detector to run, with what a text must hold for it to find anything: every
- * built-in entity needs some digits except e-mail, which needs an '@'; an IBAN also
- * starts with two capitals (cards need 12 digits, SSNs 9, phone numbers 8, see
- * classify; IBANs 2 check digits). Detectors configured by the user have no such gate.
+ * built-in entity needs a run of digits joined by separators except e-mail, which needs
+ * an '@' (cards 12 digits, SSNs 9, phone numbers 7, see classify); an IBAN starts with
+ * two letters and two digits. Detectors configured by the user have no such gate.
  */
 interface Step {
   detect: Detector;
   builtIn: boolean;
+  /** digits in one run joined by separators (see detectPii) */
   minDigits: number;
-  minCapitals: number;
+  needsIbanStart: boolean;
   needsAt: boolean;
 }
 
-const GATES: Record<string, Pick<Step, 'minDigits' | 'minCapitals' | 'needsAt'>> = {
-  IBAN_CODE: { minDigits: 2, minCapitals: 2, needsAt: false },
-  CREDIT_CARD: { minDigits: 12, minCapitals: 0, needsAt: false },
-  EMAIL_ADDRESS: { minDigits: 0, minCapitals: 0, needsAt: true },
-  US_SSN: { minDigits: 9, minCapitals: 0, needsAt: false },
-  PHONE_NUMBER: { minDigits: 8, minCapitals: 0, needsAt: false },
+const GATES: Record<string, Pick<Step, 'minDigits' | 'needsIbanStart' | 'needsAt'>> = {
+  IBAN_CODE: { minDigits: 2, needsIbanStart: true, needsAt: false },
+  CREDIT_CARD: { minDigits: 12, needsIbanStart: false, needsAt: false },
+  EMAIL_ADDRESS: { minDigits: 0, needsIbanStart: false, needsAt: true },
+  US_SSN: { minDigits: 9, needsIbanStart: false, needsAt: false },
+  PHONE_NUMBER: { minDigits: 7, needsIbanStart: false, needsAt: false },
+  US_ITIN: { minDigits: 9, needsIbanStart: false, needsAt: false },
+  UK_NHS: { minDigits: 10, needsIbanStart: false, needsAt: false },
+  UK_NINO: { minDigits: 6, needsIbanStart: false, needsAt: false },
+  // IPv6 runs hold few digits or none ('fe80::abcd'): no gate
+  IP_ADDRESS: { minDigits: 0, needsIbanStart: false, needsAt: false },
+  CRYPTO_WALLET: { minDigits: 0, needsIbanStart: false, needsAt: false },
 };
 
 /**
  * The steps for an entity list, in rank order (see detectPii), kept per list: callers
  * pass the same few lists (a stage's, with its configured detectors) for every value.
  */
-const plans = new WeakMap<readonly string[], { extra: DetectOptions['extra']; steps: Step[] }>();
-function planFor(entities: readonly string[], extra: DetectOptions['extra']): Step[] {
+const plans = new WeakMap<readonly string[], { extra: DetectOptions['extra']; regions: readonly string[] | undefined; steps: Step[] }>();
+function planFor(entities: readonly string[], extra: DetectOptions['extra'], regions: readonly string[] | undefined): Step[] {
   const cached = plans.get(entities);
-  if (cached !== undefined && cached.extra === extra) return cached.steps;
+  if (cached !== undefined && cached.extra === extra && cached.regions === regions) return cached.steps;
   const steps = [...entities]
     .sort((a, b) => rankOf(a) - rankOf(b))
     .map((e): Step => {
+      // phoneDetector keeps one numbering plan per distinct region list
+      if (e === 'PHONE_NUMBER' && regions) return { detect: phoneDetector(regions), builtIn: true, ...GATES[e]! };
       const builtIn = DETECTORS[e];
       if (builtIn) return { detect: builtIn, builtIn: true, ...GATES[e]! };
       const custom = extra?.[e];
       if (!custom) throw new Error(`unknown PII entity ${e}`);
-      return { detect: custom, builtIn: false, minDigits: 0, minCapitals: 0, needsAt: false };
+      return { detect: custom, builtIn: false, minDigits: 0, needsIbanStart: false, needsAt: false };
     });
-  plans.set(entities, { extra, steps });
+  plans.set(entities, { extra, regions, steps });
   return steps;
 }
 
 /**
  * Non-overlapping PII spans in `text`, sorted by start. On overlap the longer span
  * wins; on equal length, the more specific entity (checksummed before shape-only).
+ * `key`: the JSON key the text is the value of, context for weak candidates
+ * (`"phone": "0612345678"`).
  */
-export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}): PiiSpan[] {
+export function detectPii(text: string, entities?: readonly string[], opts: DetectOptions = {}, key: string | null = null): PiiSpan[] {
   const minScore = opts.minScore ?? 0;
-  const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra);
-  // One counting pass spares most values (names, streets, zip codes) most detectors' scans.
-  let digits = 0;
-  let capitals = 0;
+  const steps = planFor(entities ?? (opts.extra ? [...ENTITIES, ...Object.keys(opts.extra)] : ENTITIES), opts.extra, opts.phoneRegions);
+  // One counting pass spares most values (names, streets, zip codes) most detectors' scans:
+  // the most digits in one run joined by the separators numbers are written with, an
+  // '@', and two letters followed by two digits (an IBAN's start).
+  let joined = 0;
+  let run = 0;
+  let seps = 0;
+  let letters = 0;
+  let ccDigit = false;
+  let iban = false;
   let at = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c >= 65 && c <= 90) capitals++;
-    else if (c === 64) at = true;
+    if (c >= 48 && c <= 57) {
+      if (++run > joined) joined = run;
+      seps = 0;
+      if (ccDigit) iban = true;
+      ccDigit = letters >= 2;
+      letters = 0;
+      continue;
+    }
+    ccDigit = false;
+    const l = c | 32; // lower-cases an ASCII letter
+    if (l >= 97 && l <= 122) {
+      letters++;
+      run = 0;
+      continue;
+    }
+    letters = 0;
+    if (c === 64) at = true;
+    // space - . / ( ) + x # continue a number (groups, extensions) for up to 3 in a row
+    if ((c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41 || c === 43) && ++seps <= 3) continue;
+    run = 0;
+    seps = 0;
   }
   let all: PiiSpan[] | null = null;
   for (let k = 0; k < steps.length; k++) {
     const step = steps[k]!;
-    if (digits < step.minDigits || capitals < step.minCapitals || (step.needsAt && !at)) continue;
-    const found = step.detect(text);
+    if (joined < step.minDigits || (step.needsIbanStart && !iban) || (step.needsAt && !at)) continue;
+    const found = step.detect(text, key);
     let whole = false;
     for (let j = 0; j < found.length; j++) {
       const s = found[j]!;
@@ -465,7 +518,7 @@ export function detectJson(text: string, entities?: readonly string[], opts: Det
       }
       if (v.value.length < 5 && !opts.extra) return; // no built-in entity is shorter
       const base = v.kind === 'string' ? v.start + 1 : v.start;
-      for (const s of detectPii(v.value, entities, opts)) {
+      for (const s of detectPii(v.value, entities, opts, typeof v.key === 'string' ? v.key : null)) {
         const docStart = v.map ? v.map[s.start]! : base + s.start;
         const docEnd = v.map ? (s.end < v.map.length ? v.map[s.end]! : v.end - 1) : base + s.end;
         out.push({

@@ -14,6 +14,8 @@ export interface ScanTask {
   /** Built-in entities to look for. */
   entities: string[];
   custom: CustomDetectorSpec[];
+  /** Regions whose national phone numbers count (default: the detector's DEFAULT_REGIONS). */
+  phoneRegions?: string[];
 }
 
 export interface ScanResult {
@@ -46,7 +48,7 @@ function compiledFor(specs: CustomDetectorSpec[]): CompiledCustom {
 export function scanBody(task: ScanTask, custom: CompiledCustom = compiledFor(task.custom)): ScanResult {
   const extra = Object.keys(custom.text).length > 0 ? custom.text : undefined;
   const entities = extra ? [...task.entities, ...Object.keys(extra)] : task.entities;
-  const opts = { extra, fields: custom.fields.empty ? undefined : custom.fields };
+  const opts = { extra, fields: custom.fields.empty ? undefined : custom.fields, phoneRegions: task.phoneRegions };
   if (task.kind === 'json') {
     try {
       return { kind: 'json', spans: detectJson(task.text, entities, opts) };

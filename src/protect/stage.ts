@@ -8,7 +8,7 @@ import type { Counter } from '../observe/metrics.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import { workerPool, type WorkerPool } from '../workers/pool.js';
 import type { HeaderList } from '../pipeline/headers.js';
-import { ENTITIES, type JsonPiiSpan } from './detect.js';
+import { ENTITIES, ALL_ENTITIES, REGIONS, type JsonPiiSpan } from './detect.js';
 import { applyToJson, applyToText, hash, mask, type Action } from './mask.js';
 import { applyToForm } from './form.js';
 import type { PiiSpan } from './detectors/common.js';
@@ -54,6 +54,8 @@ interface ProtectOptions {
   recompress: boolean;
   /** Worker-pool scans (bodies over 16 KiB) that take longer fail closed. */
   timeoutMs: number;
+  /** Regions whose national phone numbers (written without a country code) are detected. */
+  phoneRegions?: string[];
 }
 
 /**
@@ -259,7 +261,7 @@ class ProtectStage implements Stage {
     failed: (reason: string) => R,
   ): R | Promise<R> {
     const text = body.toString('utf8');
-    const task: ScanTask = { text, kind, entities: this.o.entities, custom: this.o.detectors };
+    const task: ScanTask = { text, kind, entities: this.o.entities, custom: this.o.detectors, phoneRegions: this.o.phoneRegions };
     if (body.length <= INLINE_MAX_BYTES || !this.pool) {
       return this.finish(ctx, text, scanBody(task, this.custom), actions, direction, done);
     }
@@ -378,7 +380,12 @@ export const protectStage: StageFactory = {
     required: ['type'],
     properties: {
       type: { const: 'protect' },
-      entities: { type: 'array', items: { enum: [...ENTITIES] }, default: [...ENTITIES] },
+      entities: {
+        type: 'array',
+        items: { enum: [...ALL_ENTITIES] },
+        default: [...ENTITIES],
+        description: `Built-in detectors to run. Default: ${ENTITIES.join(', ')}. Also available, each only when listed: US_ITIN, UK_NHS, UK_NINO, IP_ADDRESS, CRYPTO_WALLET.`,
+      },
       detectors: { type: 'array', maxItems: 64, items: detectorSchema, default: [] },
       actions: { ...actionsSchema, default: {} },
       keepLast: { type: 'integer', minimum: 0, maximum: 8, default: 4 },
@@ -402,6 +409,15 @@ export const protectStage: StageFactory = {
       compressed: { enum: ['identity', 'decompress'], default: 'identity' },
       recompress: { type: 'boolean', default: true },
       timeoutMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 2000 },
+      phoneRegions: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 300,
+        uniqueItems: true,
+        items: { type: 'string', pattern: '^[A-Z]{2}$' },
+        description:
+          'ISO 3166 country codes whose national phone numbers (written without +country code) are detected: their trunk prefixes and number lengths, from libphonenumber metadata. International numbers (+ or 00) are detected from every country. Default: EU and EFTA countries, GB, US, CA, MX, BR, AR, IN, AU, NZ, JP, KR, CN, SG, ZA, IL, TR.',
+      },
     },
   },
   validate(options) {
@@ -410,7 +426,7 @@ export const protectStage: StageFactory = {
     const known = new Set<string>(o.entities);
     const seen = new Set<string>();
     o.detectors.forEach((d, i) => {
-      issues.push(...specProblems(d, `detectors[${i}]`, ENTITIES));
+      issues.push(...specProblems(d, `detectors[${i}]`, ALL_ENTITIES));
       if (seen.has(d.name)) issues.push(`detectors[${i}].name: ${d.name} is defined twice`);
       seen.add(d.name);
       known.add(d.name);
@@ -435,6 +451,8 @@ export const protectStage: StageFactory = {
       }
     }
     if (!o.responses && !o.requests) issues.push('responses: false without requests leaves nothing to protect');
+    const regions = new Set(REGIONS);
+    for (const r of o.phoneRegions ?? []) if (!regions.has(r)) issues.push(`phoneRegions: ${r} is not a region with a phone numbering plan`);
     return issues;
   },
   compile(options, context: StageContext): Stage {

@@ -40,6 +40,8 @@ t.test('US_SSN', async (t) => {
   for (const v of ['000-12-3456', '666-12-3456', '912-34-5678', '536-00-1234', '536-22-0000', '078-05-1120', '536-22.1234', '5362212345', '111-11-1111']) {
     t.same(found(`SSN ${v}`, 'US_SSN'), [], v);
   }
+  t.same(found('ligue (11) 98765-4321', 'US_SSN'), [], 'a dashed 5-4 run after an area code is a phone number');
+  t.same(found('SSN 53622-1234', 'US_SSN'), ['53622-1234']);
   t.notOk(isValidSsn('900123456'));
   t.ok(isValidSsn('536221234'));
 });
@@ -175,7 +177,8 @@ t.test('checks made on the text in place', async (t) => {
   t.same(found('mail A@XN--D1ACUFC.XN--P1AI.', 'EMAIL_ADDRESS'), ['A@XN--D1ACUFC.XN--P1AI'], 'an upper-case IDNA TLD');
   const score = (text: string): number | undefined => detectPii(text).find((s) => s.entity === 'US_SSN')?.score;
   t.equal(score('SSN: 536221234'), 0.6, 'a bare SSN with its keyword');
-  t.equal(score('id 536221234'), 0.3, 'a bare SSN without');
+  t.equal(score('id 536221234'), undefined, 'a bare SSN without context, in a sentence');
+  t.equal(score('536221234'), 0.3, 'a bare SSN alone');
 });
 
 t.test('keywords are matched as lower-casing finds them, beyond ASCII too', async (t) => {
@@ -186,4 +189,29 @@ t.test('keywords are matched as lower-casing finds them, beyond ASCII too', asyn
   // 'İ' lower-cases to 'i' and a combining dot: 'telİ' is no whole word 'tel'
   t.same(found('telİ 4155550132', 'PHONE_NUMBER'), [], 'a keyword glued to a dotted capital I');
   t.same(found('tel İ 4155550132', 'PHONE_NUMBER'), ['4155550132'], 'a keyword before a dotted capital I');
+});
+
+t.test('cards of every common issuer and length', async (t) => {
+  for (const v of [
+    '213100000000001', // JCB, 15 digits
+    '180000000000002', // JCB, 15 digits
+    '3528000000000007',
+    '6304 0000 0000', // 12-digit Maestro, 4-4-4
+    '501800000009',
+    '4000000000000000006', // Visa, 19 digits
+    '4000 0000 0000 0000 006',
+    '8100000000000002', // UnionPay 81
+  ]) {
+    t.same(found(`card ${v}.`, 'CREDIT_CARD'), [v], v);
+  }
+  t.same(found('card 6304 0000 0001.', 'CREDIT_CARD'), [], 'Luhn-invalid 4-4-4');
+  t.same(found('card 4000 0000 0002.', 'CREDIT_CARD'), [], 'a Luhn-valid 4-4-4 number of an issuer without 12-digit cards');
+});
+
+t.test('IBANs in either case, with or without spaces', async (t) => {
+  for (const v of ['de89370400440532013000', 'de89 3704 0044 0532 0130 00', 'gb29nwbk60161331926819', 'gb29-nwbk-6016-1331-9268-19']) {
+    t.same(found(`IBAN ${v}.`, 'IBAN_CODE'), [v], v);
+  }
+  t.same(found('de89 3704 0044 0532 0130 01', 'IBAN_CODE'), [], 'mod-97 still checked');
+  t.same(found('gb29 nwBK 6016 1331 9268 19', 'IBAN_CODE'), [], 'mixed case inside');
 });

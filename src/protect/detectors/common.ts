@@ -5,7 +5,7 @@
 // nothing per candidate: group runs are read into a caller-owned scratch object,
 // digits are read from the text in place instead of being copied into strings.
 
-export type PiiEntity = 'CREDIT_CARD' | 'US_SSN' | 'EMAIL_ADDRESS' | 'PHONE_NUMBER' | 'IBAN_CODE';
+export type PiiEntity = 'CREDIT_CARD' | 'US_SSN' | 'EMAIL_ADDRESS' | 'PHONE_NUMBER' | 'IBAN_CODE' | 'US_ITIN' | 'UK_NHS' | 'UK_NINO' | 'IP_ADDRESS' | 'CRYPTO_WALLET';
 
 export interface PiiSpan {
   entity: string;
@@ -16,7 +16,11 @@ export interface PiiSpan {
   score: number;
 }
 
-export type Detector = (text: string) => PiiSpan[];
+/**
+ * A detector: the spans it finds in `text`. `key`, when the text is a JSON value, is
+ * the key it sits under: context for candidates too weak to stand alone.
+ */
+export type Detector = (text: string, key?: string | null) => PiiSpan[];
 
 export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 export const isUpper = (c: number): boolean => c >= 65 && c <= 90;
@@ -136,9 +140,14 @@ export function readGroups(s: string, i: number, seps: readonly number[], run: G
  * ('İ') or ASCII ('K', the Kelvin sign). Called only for a candidate already shaped
  * like the entity, so the two small strings are rare.
  */
-export function hasKeyword(s: string, from: number, to: number, words: readonly string[]): boolean {
+export function hasKeyword(s: string, from: number, to: number, words: readonly string[] | Keywords): boolean {
   const lo = Math.max(0, from);
   const window = s.slice(lo, Math.max(lo, to)).toLowerCase();
+  if (!Array.isArray(words)) return hasCompiled(window, words as Keywords);
+  return hasWord(window, words as readonly string[]);
+}
+
+function hasWord(window: string, words: readonly string[]): boolean {
   for (const w of words) {
     let k = window.indexOf(w);
     while (k >= 0) {
@@ -148,5 +157,50 @@ export function hasKeyword(s: string, from: number, to: number, words: readonly 
       k = window.indexOf(w, k + 1);
     }
   }
+  return false;
+}
+
+/**
+ * A long keyword list, compiled: words of ASCII letters only are looked up in a set, one
+ * lookup per run of ASCII letters in the window (the same whole-word rule: a keyword is
+ * whole when no ASCII letter touches it, so it must be an entire run); the others
+ * (accents, spaces) are searched as hasKeyword does.
+ */
+export interface Keywords {
+  readonly ascii: ReadonlySet<string>;
+  readonly other: readonly string[];
+}
+
+export function compileKeywords(words: readonly string[]): Keywords {
+  const ascii = new Set<string>();
+  const other: string[] = [];
+  for (const w of words) (/^[a-z]+$/.test(w) ? ascii.add(w) : other.push(w));
+  return { ascii, other };
+}
+
+function hasCompiled(window: string, k: Keywords): boolean {
+  const n = window.length;
+  let i = 0;
+  while (i < n) {
+    if (!isLower(window.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isLower(window.charCodeAt(i))) i++;
+    if (k.ascii.has(window.slice(start, i))) return true;
+  }
+  return k.other.length > 0 && hasWord(window, k.other);
+}
+
+/**
+ * Whether a JSON key names the entity: one of `words` anywhere in it, case-insensitive
+ * (`ssn`, `customerSSN`, `social_security_number`, `phone_number`, `mobileTel`). Keys are
+ * short; called only for a candidate already shaped like the entity.
+ */
+export function keyHas(key: string | null | undefined, words: readonly string[]): boolean {
+  if (!key) return false;
+  const k = key.length > 64 ? key.slice(0, 64).toLowerCase() : key.toLowerCase();
+  for (const w of words) if (k.includes(w)) return true;
   return false;
 }

@@ -1,8 +1,9 @@
 // IBAN_CODE: country code, two check digits and the BBAN, of the country's registered
 // length, with the ISO 7064 mod-97 check. Written either without separators or in
-// groups of four with one consistent separator (space or dash). Letters must be upper
-// case (the IBAN's printed form). Each candidate reads at most ~45 chars: linear.
-import { type PiiSpan, isDigit, isUpper, code, isWordChar } from './common.js';
+// groups of four with one consistent separator (space or dash). Letters in either case
+// (the printed form is upper case; people type lower case, and the check digits do not
+// depend on it). Each candidate reads at most ~45 chars: linear.
+import { type PiiSpan, isDigit, isAlpha, code, isWordChar } from './common.js';
 
 /** IBAN lengths by country (SWIFT IBAN registry and the countries Presidio knows). */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -18,6 +19,9 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   GF: 27, GP: 27, MQ: 27, RE: 27, PF: 27, TF: 27, YT: 27, NC: 27, PM: 27, WF: 27, BL: 27, MF: 27,
 };
 
+/** A letter's value in the check: A or a is 10, Z or z 35. */
+const letterValue = (c: number): number => (c | 32) - 87;
+
 /** mod-97 of the rearranged IBAN (BBAN + country + check digits, letters as 10..35) === 1 */
 export function ibanChecksumOk(compact: string): boolean {
   let rem = 0;
@@ -25,14 +29,14 @@ export function ibanChecksumOk(compact: string): boolean {
   for (let k = 0; k < n; k++) {
     const c = compact.charCodeAt((k + 4) % n);
     if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
-    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    else if (isAlpha(c)) rem = (rem * 100 + letterValue(c)) % 97;
     else return false;
   }
   return rem === 1;
 }
 
 export function isValidIban(compact: string): boolean {
-  const len = IBAN_LENGTHS[compact.slice(0, 2)];
+  const len = IBAN_LENGTHS[compact.slice(0, 2).toUpperCase()];
   if (len === undefined || compact.length !== len) return false;
   if (!isDigit(compact.charCodeAt(2)) || !isDigit(compact.charCodeAt(3))) return false;
   return ibanChecksumOk(compact);
@@ -42,13 +46,14 @@ export function isValidIban(compact: string): boolean {
 const LENGTH_BY_COUNTRY = new Uint8Array(26 * 26);
 for (const [cc, len] of Object.entries(IBAN_LENGTHS)) LENGTH_BY_COUNTRY[(cc.charCodeAt(0) - 65) * 26 + (cc.charCodeAt(1) - 65)] = len;
 
-/** The IBAN length for the country code s[i, i + 2), 0 when none (the caller checked s[i] is a capital). */
+/** The IBAN length for the country code s[i, i + 2), 0 when none (the caller checked s[i] is a letter). */
 function countryLength(s: string, i: number): number {
   const b = code(s, i + 1);
-  return isUpper(b) ? LENGTH_BY_COUNTRY[(s.charCodeAt(i) - 65) * 26 + (b - 65)]! : 0;
+  // `& ~32` upper-cases an ASCII letter
+  return isAlpha(b) ? LENGTH_BY_COUNTRY[((s.charCodeAt(i) & ~32) - 65) * 26 + ((b & ~32) - 65)]! : 0;
 }
 
-const isIbanChar = (c: number): boolean => isDigit(c) || isUpper(c);
+const isIbanChar = (c: number): boolean => isDigit(c) || isAlpha(c);
 const isIbanTextChar = (c: number): boolean => isIbanChar(c) || c === 32 || c === 45;
 
 /** End of the IBAN of `len` chars (separators not counted) starting at `i`, or -1 when there is none. */
@@ -84,14 +89,26 @@ function checksumInPlace(s: string, i: number, end: number): boolean {
   for (let k = i + 4; k < end; k++) {
     const c = s.charCodeAt(k);
     if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
-    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    else if (isAlpha(c)) rem = (rem * 100 + letterValue(c)) % 97;
     // else a separator (ibanEnd let only IBAN chars and the separator through)
   }
   for (let k = i; k < i + 4; k++) {
     const c = s.charCodeAt(k);
-    rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
+    rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + letterValue(c)) % 97;
   }
   return rem === 1;
+}
+
+/** Letters of s[i, end) all of one case: `DE89 AbCD ...` is not how an IBAN is written. */
+function oneCase(s: string, i: number, end: number): boolean {
+  let upper = false;
+  let lower = false;
+  for (let k = i; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return !(upper && lower);
 }
 
 export function detectIbans(text: string): PiiSpan[] {
@@ -100,21 +117,21 @@ export function detectIbans(text: string): PiiSpan[] {
   let i = 0;
   // the shortest IBAN (Norway) has 15 chars
   while (i + 15 <= n) {
-    // Skip ahead: every char of an IBAN as written is a capital, a digit or its separator,
+    // Skip ahead: every char of an IBAN as written is a letter, a digit or its separator,
     // so when the 15th char from i is none of those, no IBAN starts in [i, i + 14].
     if (!isIbanTextChar(text.charCodeAt(i + 14))) {
       i += 15;
       continue;
     }
     const c = text.charCodeAt(i);
-    if (!isUpper(c) || isWordChar(code(text, i - 1))) {
+    if (!isAlpha(c) || isWordChar(code(text, i - 1))) {
       i++;
       continue;
     }
     const len = countryLength(text, i);
     if (len !== 0 && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
       const end = ibanEnd(text, i, len);
-      if (end >= 0 && checksumInPlace(text, i, end)) {
+      if (end >= 0 && checksumInPlace(text, i, end) && oneCase(text, i, end)) {
         out.push({ entity: 'IBAN_CODE', start: i, end, score: 0.95 });
         i = end;
         continue;

@@ -1,42 +1,33 @@
-// PHONE_NUMBER, hand-written (no libphonenumber): a candidate is a run of digit
-// groups joined by single separators (space, dash, dot) and parentheses around a
-// group, optionally led by '+'. It is accepted as
-//  - international: '+' and an assigned E.164 country calling code, 4..14 further
-//    digits (at most 15 in all); +1 numbers must be valid NANP numbers;
+// PHONE_NUMBER: a candidate is a run of digit groups joined by short separators
+// (space, dash, dot, slash, parentheses around a group), optionally led by '+', '(+'
+// or the international prefix 00, optionally followed by an extension (x123, ext. 123,
+// #123). It is found by a char scan; only candidates are checked, against the numbering
+// plans in libphonenumber-js's metadata (see ./phone-metadata.ts):
+//  - international: '+' or 00, an assigned country calling code, and a national number
+//    of a length possible under that code (a trunk 0 written after the code, `+49 (0)30`
+//    style, is allowed); +1 numbers must be NANP-shaped (area and exchange 2..9);
 //  - NANP national: [1] NXX NXX XXXX as (415) 555-0132, 415-555-0132, 415.555.0132,
-//    1-415-555-0132 (area and exchange start with 2..9);
-//  - trunk-prefixed national (most of the world outside NANP): a leading 0 (not 00),
-//    two or more groups, 9..12 digits, e.g. 020 7123 4567, 09-7625400, 090-1234-5678,
-//    01 42 68 53 00, (030) 1234567; never a date-shaped run (01.02.2024 10);
-//  - an unformatted run (4155550132, 13812345678, 0201234567) only with a phone
-//    keyword in the 40 chars before it and no order/account/card keyword there.
+//    1-415-555-0132, when a NANP region is among the configured ones;
+//  - trunk-prefixed national: the national prefix of a configured region (0 in most,
+//    8, 06), two or more groups, a length possible in that region: 020 7123 4567,
+//    09-7625400, 01 42 68 53 00, (030) 1234567; never a date-shaped run;
+//  - anything else of a possible national length (a bare run, groups without a trunk
+//    prefix: 94 764 97 62, (79) 26206-5732) only with context: a phone word in the
+//    chars before it (up to the previous number, at most 40) and no order/account word
+//    there, or a JSON key naming a phone (`phone`, `tel`, `mobile`, ...).
 // Not matched: a run glued to a word or to a preceding number (`ORD-415-555-0132`,
 // `#4155550132`, `91-415-555-0132`; but `is415-555-0132`, a missing space after a
-// lower-case word, is taken for the dashed/dotted NANP shape only), runs longer than 8 groups or 17 digits, IP-like
-// dotted quads, card numbers and SSN shapes (3-2-4). Each candidate reads a bounded
-// window: linear time.
-import { type PiiSpan, isDigit, isAlnum, code, isWordChar, hasKeyword } from './common.js';
+// lower-case word, is taken for the dashed/dotted NANP shape only), runs longer than
+// 8 groups or 17 digits, IP-like dotted quads, card numbers and SSN shapes (3-2-4).
+// Each candidate reads a bounded window: linear time.
+import { type PiiSpan, isDigit, isAlnum, isAlpha, code, isWordChar, hasKeyword, keyHas, compileKeywords } from './common.js';
+import { CC_LENGTHS, DEFAULT_REGIONS, nationalPlan, type NationalPlan } from './phone-metadata.js';
 
-// Assigned E.164 country calling codes of two and three digits, as lookup tables indexed
-// by the code's value (built once at load; the classifier reads the digits as numbers).
-const CC2 = new Uint8Array(100);
-for (const cc of [
-  20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61,
-  62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
-]) CC2[cc] = 1;
-const CC3 = new Uint8Array(1000);
-for (const [lo, hi] of [
-  [211, 212], [213, 213], [216, 216], [218, 218], [220, 258], [260, 269], [290, 291], [297, 299],
-  [350, 359], [370, 383], [385, 387], [389, 389], [420, 421], [423, 423], [500, 509], [590, 599],
-  [670, 670], [672, 692], [800, 800], [808, 808], [850, 850], [852, 853], [855, 856], [870, 870],
-  [878, 878], [880, 883], [886, 886], [888, 888], [960, 968], [970, 977], [979, 979], [992, 996], [998, 998],
-] as const) CC3.fill(1, lo, hi + 1);
-
-/** Length of the country calling code led by the digits a, b, c, or 0 when none is assigned. */
+/** Length of the country calling code led by the digits a, b, c, or 0 when none is assigned (codes are prefix-free). */
 function countryCodeLength(a: number, b: number, c: number): number {
-  if (a === 1 || a === 7) return 1;
-  if (CC2[a * 10 + b]) return 2;
-  if (CC3[a * 100 + b * 10 + c]) return 3;
+  if (CC_LENGTHS[a]) return 1;
+  if (a > 0 && CC_LENGTHS[a * 10 + b]) return 2;
+  if (a > 0 && CC_LENGTHS[a * 100 + b * 10 + c]) return 3;
   return 0;
 }
 
@@ -48,14 +39,26 @@ function isNanp(a0: number, a1: number, a2: number, e0: number): boolean {
   return a0 >= 2 && e0 >= 2 && !(a1 === 1 && a2 === 1); // N11 service codes
 }
 
-const KEYWORDS = [
+/** Phone words of the common languages (whole words, case-insensitive). */
+const KEYWORDS = compileKeywords([
+  // English
   'phone', 'phones', 'tel', 'telephone', 'mobile', 'mob', 'cell', 'cellphone', 'call', 'fax', 'whatsapp', 'sms',
   'text', 'contact', 'number', 'no', 'ph', 'dial', 'reach', 'landline', 'hotline',
-];
-const NEGATIVE = [
+  // German, Dutch, Scandinavian, Polish, Czech, Hungarian, Finnish, Turkish
+  'telefon', 'telefonnummer', 'rufnummer', 'handy', 'mobil', 'mobilnummer', 'anrufen', 'rufen', 'nummer', 'kontakt',
+  'telefoon', 'mobiel', 'bellen', 'tlf', 'ring', 'telefonu', 'numer', 'komórka', 'komorka', 'puhelin', 'telefonszám', 'cep',
+  // French, Spanish, Italian, Portuguese, Romanian
+  'téléphone', 'tél', 'portable', 'numéro', 'appeler', 'appelez', 'teléfono', 'telefono', 'móvil', 'movil', 'celular',
+  'llamar', 'llame', 'número', 'numero', 'cellulare', 'chiamare', 'chiama', 'telefone', 'ligar', 'ligue', 'contato',
+  'contacto', 'contatto',
+]);
+const NEGATIVE = compileKeywords([
   'order', 'invoice', 'account', 'acct', 'tracking', 'reference', 'ref', 'id', 'card', 'ssn', 'iban', 'customer',
   'transaction', 'txn', 'serial', 'policy', 'member', 'routing', 'zip', 'postal', 'sku', 'isbn', 'amount', 'total',
-];
+]);
+/** JSON keys that name a phone number (substrings, case-insensitive) and keys that name something else. */
+const KEY_WORDS = ['phone', 'tel', 'mobil', 'cell', 'fax', 'whatsapp', 'handy', 'contact', 'movil', 'móvil', 'portable'];
+const KEY_NEGATIVE = ['order', 'invoice', 'account', 'track', 'isbn', 'total', 'price', 'version', 'date', 'time', 'zip', 'postal', 'sku', 'serial', 'ssn', 'card', 'iban', 'amount'];
 
 // The text between two groups (a joiner), as a small int: the classifier compares kinds
 // instead of sliced strings. 0 is no joiner (the candidate ends there).
@@ -68,16 +71,17 @@ const J_CLOSE_DASH = 6; // ')-'
 const J_SPACE_OPEN = 7; // ' ('
 const J_DASH_OPEN = 8; // '-('
 const J_SPACED_DASH = 9; // ' - '
+const J_SLASH = 10; // '/'
 
 const closes = (j: number): boolean => j === J_CLOSE || j === J_CLOSE_SPACE || j === J_CLOSE_DASH;
 const opens = (j: number): boolean => j === J_SPACE_OPEN || j === J_DASH_OPEN;
 /** a joiner holding a space that does not close a parenthesis */
 const spaced = (j: number): boolean => j === J_SPACE || j === J_SPACE_OPEN || j === J_SPACED_DASH;
 
-/** Kind of the joiner s[j, k) (1..3 chars of ' -.()'), 0 when it is none of the accepted ones. */
+/** Kind of the joiner s[j, k) (1..3 chars of ' -.()/'), 0 when it is none of the accepted ones. */
 function joinerKind(s: string, j: number, k: number): number {
   const a = s.charCodeAt(j);
-  if (k - j === 1) return a === 32 ? J_SPACE : a === 45 ? J_DASH : a === 46 ? J_DOT : a === 41 ? J_CLOSE : 0;
+  if (k - j === 1) return a === 32 ? J_SPACE : a === 45 ? J_DASH : a === 46 ? J_DOT : a === 41 ? J_CLOSE : a === 47 ? J_SLASH : 0;
   const b = s.charCodeAt(j + 1);
   if (k - j === 2) {
     if (a === 41) return b === 32 ? J_CLOSE_SPACE : b === 45 ? J_CLOSE_DASH : 0;
@@ -89,6 +93,7 @@ function joinerKind(s: string, j: number, k: number): number {
 
 const MAX_GROUPS = 8;
 const MAX_DIGITS = 17;
+const LEAD = 8;
 
 /**
  * The candidate being classified. One per module, refilled by readCandidate: the scan
@@ -110,10 +115,12 @@ const cand = {
   joiners: new Uint8Array(MAX_GROUPS + 1),
   /** digitsUpTo[k]: digits in groups [0, k) */
   digitsUpTo: new Int32Array(MAX_GROUPS + 2),
-  /** the first five digits' values (the classifier reads no further) */
-  lead: new Int32Array(5),
+  /** the first eight digits' values (the classifier reads no further) */
+  lead: new Int32Array(LEAD),
   /** lowest k >= 1 whose joiner is spaced (MAX_GROUPS + 1 when none) */
   firstSpaced: 0,
+  /** the run went on past MAX_DIGITS or MAX_GROUPS: groups [0, count) were read, the whole is no number */
+  overflow: false,
 };
 
 /** Reads the candidate starting at `i` into `cand`; false when there is none. */
@@ -129,6 +136,11 @@ function readCandidate(s: string, i: number): boolean {
   if (code(s, j) === 40) {
     open = true;
     j++;
+    // '(+62) 21 ...': the country code in parentheses
+    if (!plus && code(s, j) === 43) {
+      plus = true;
+      j++;
+    }
   }
   if (!isDigit(code(s, j))) return false;
   const { lens, starts, joiners, digitsUpTo, lead } = cand;
@@ -136,6 +148,7 @@ function readCandidate(s: string, i: number): boolean {
   cand.paren = open && !plus;
   cand.start = j;
   cand.firstSpaced = MAX_GROUPS + 1;
+  cand.overflow = false;
   let count = 0;
   let digits = 0;
   for (;;) {
@@ -143,18 +156,23 @@ function readCandidate(s: string, i: number): boolean {
     // one digit past MAX_DIGITS is enough to give up: the read stays bounded
     const stop = Math.min(n, gs + MAX_DIGITS + 1 - digits);
     while (j < stop && isDigit(s.charCodeAt(j))) j++;
-    for (let x = gs; x < j && digits + (x - gs) < 5; x++) lead[digits + (x - gs)] = s.charCodeAt(x) - 48;
+    for (let x = gs; x < j && digits + (x - gs) < LEAD; x++) lead[digits + (x - gs)] = s.charCodeAt(x) - 48;
     lens[count] = j - gs;
     starts[count] = gs;
     count++;
     digits += j - gs;
     digitsUpTo[count] = digits;
-    if (digits > MAX_DIGITS || count > MAX_GROUPS) return false;
-    // joiner: up to 3 chars of [ -.()] then a digit
+    if (digits > MAX_DIGITS || count > MAX_GROUPS) {
+      // too long to be one number: only a prefix up to a space can be (see scanPhones)
+      count--;
+      cand.overflow = true;
+      break;
+    }
+    // joiner: up to 3 chars of [ -.()/] then a digit
     let k = j;
     while (k < n && k - j < 3) {
       const c = s.charCodeAt(k);
-      if (c === 32 || c === 45 || c === 46 || c === 40 || c === 41) k++;
+      if (c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47) k++;
       else break;
     }
     if (k === j || !isDigit(code(s, k))) break;
@@ -173,15 +191,56 @@ function readCandidate(s: string, i: number): boolean {
     j = k;
   }
   cand.count = count;
+  if (count === 0) return false;
   // an unclosed '(' only counts when it led the number and closes right after the first group
-  return !open;
+  return cand.overflow || !open;
+}
+
+/** Whether the 4 digits at i read as a year of the last or this century (19xx, 20xx). */
+function yearAt(s: string, i: number): boolean {
+  const a = s.charCodeAt(i);
+  const b = s.charCodeAt(i + 1);
+  return (a === 49 && b === 57) || (a === 50 && b === 48);
+}
+
+/** Whether the lead digits start with the digits of `prefix`. */
+function leadStarts(prefix: string): boolean {
+  for (let x = 0; x < prefix.length; x++) if (cand.lead[x] !== prefix.charCodeAt(x) - 48) return false;
+  return true;
+}
+
+/** `id`, `phone_id`, `phoneId`, `PHONE_ID`: an identifier, not the number (`provider` is no id). */
+function isIdKey(key: string): boolean {
+  const n = key.length;
+  if (n < 2) return false;
+  const a = key.charCodeAt(n - 2);
+  const b = key.charCodeAt(n - 1);
+  if (!((a === 73 || a === 105) && (b === 68 || b === 100))) return false; // ends in id, Id, ID
+  if (n === 2) return true;
+  const before = key.charCodeAt(n - 3);
+  return before === 95 || before === 45 || a === 73; // _id, -id, or an upper-case I starting a word
+}
+
+/**
+ * A phone word before `start` (back to the previous digit, at most 40 chars: a word
+ * belongs to the number that follows it), or a JSON key naming a phone; never with an
+ * order/account word there or a key naming something else.
+ */
+function hasContext(s: string, start: number, key: string | null | undefined): boolean {
+  if (key && keyHas(key, KEY_WORDS) && !keyHas(key, KEY_NEGATIVE) && !isIdKey(key)) return true;
+  // back to the previous number: a digit not glued to a letter (`phone2:` is a word)
+  let lo = start - 1;
+  const floor = Math.max(0, start - 40);
+  while (lo >= floor && !(isDigit(s.charCodeAt(lo)) && !isAlpha(code(s, lo - 1)))) lo--;
+  return hasKeyword(s, lo + 1, start, KEYWORDS) && !hasKeyword(s, lo + 1, start, NEGATIVE);
 }
 
 /** Score for the first k groups of `cand`, 0 when they are not a phone number. */
-function classify(s: string, k: number, start: number, glued: boolean): number {
+function classify(s: string, k: number, start: number, glued: boolean, plan: NationalPlan, key: string | null | undefined): number {
+  // `start`: where the candidate starts ('+' or '(' included), for the context before it
   const len = cand.digitsUpTo[k]!;
-  // every shape below has 8+ digits (+CC with 4+ more, NANP 10, trunk 9+, bare runs 10+)
-  if (len < 8) return 0;
+  // the shortest national numbers in the plans have 7 digits with their prefix
+  if (len < 7) return 0;
   const g = cand.lens;
   const jn = cand.joiners;
   const d = cand.lead;
@@ -194,23 +253,43 @@ function classify(s: string, k: number, start: number, glued: boolean): number {
   const g1 = g[1]!;
   const g2 = g[2]!;
   const g3 = g[3]!;
+  // how people group a number: the last group of 2+ digits, dots only with dots, one slash at most
+  if (k > 1 && g[k - 1]! < 2) return 0;
+  let dots = 0;
+  let slashes = 0;
+  for (let x = 1; x < k; x++) {
+    if (jn[x] === J_DOT) dots++;
+    else if (jn[x] === J_SLASH) slashes++;
+  }
+  if ((dots > 0 && dots < k - 1) || slashes > 1) return 0;
   // IP-like dotted quad
   if (k === 4 && jn[1] === J_DOT && jn[2] === J_DOT && jn[3] === J_DOT && g0 <= 3 && g1 <= 3 && g2 <= 3 && g3 <= 3) return 0;
-  if (cand.plus) {
-    const ccl = countryCodeLength(d0, d1, d2);
-    if (ccl === 0 || g0 < ccl) return 0;
-    if (len - ccl < 4 || len > 15) return 0;
-    if (d0 === 1 && !(len === 11 && isNanp(d1, d2, d3, d4))) return 0;
-    return 0.8;
+  // international: '+', or the 00 prefix (0041 79 ..., 001-415-...)
+  const idd = cand.plus ? 0 : d0 === 0 && d1 === 0 && !cand.paren ? 2 : -1;
+  if (idd >= 0) {
+    if (glued || len > 15 + idd) return 0;
+    const ccl = countryCodeLength(d[idd]!, d[idd + 1]!, d[idd + 2]!);
+    if (ccl === 0 || (idd === 0 && g0 < ccl)) return 0;
+    const cc = ccl === 1 ? d[idd]! : ccl === 2 ? d[idd]! * 10 + d[idd + 1]! : d[idd]! * 100 + d[idd + 1]! * 10 + d[idd + 2]!;
+    const nsn = len - idd - ccl;
+    if (cc === 1) return nsn === 10 && isNanp(d[idd + 1]!, d[idd + 2]!, d[idd + 3]!, d[idd + 4]!) ? 0.8 : 0;
+    const lengths = CC_LENGTHS[cc]!;
+    // a trunk 0 written after the code: +49 (0)30 ..., +49-0301-...
+    const ok = (lengths & (1 << nsn)) !== 0 || (d[idd + ccl] === 0 && (lengths & (1 << (nsn - 1))) !== 0);
+    if (ok) return idd === 0 ? 0.8 : 0.6;
+    // a length the plan does not know (numbering changes, sloppy data): E.164's bounds and context
+    return nsn >= 6 && nsn <= 14 && hasContext(s, start, key) ? 0.5 : 0;
   }
-  // date-like
+  // a decimal number (a coordinate, an amount)
+  if (k === 2 && jn[1] === J_DOT) return 0;
+  // date-like: DD MM YYYY, YYYY MM DD (a year starts 19 or 20), DD.MM.YY
   if (k >= 3) {
-    if (g0 <= 2 && g1 <= 2 && g2 === 4) return 0;
-    if (g0 === 4 && g1 <= 2 && g2 <= 2) return 0;
+    if (g0 <= 2 && g1 <= 2 && g2 === 4 && yearAt(s, cand.starts[2]!)) return 0;
+    if (g0 === 4 && g1 <= 2 && g2 <= 2 && yearAt(s, cand.starts[0]!)) return 0;
     if (k === 3 && jn[1] === J_DOT && jn[2] === J_DOT && g0 <= 2 && g1 <= 2 && g2 === 2) return 0;
   }
   const paren = cand.paren;
-  const nanp334 = k === 3 && g0 === 3 && g1 === 3 && g2 === 4 && isNanp(d0, d1, d2, d3);
+  const nanp334 = plan.nanp && k === 3 && g0 === 3 && g1 === 3 && g2 === 4 && isNanp(d0, d1, d2, d3);
   // glued to a preceding lower-case word (a missing space): only the distinctive
   // dash- or dot-separated NANP shape counts
   if (glued) return nanp334 && jn[1] === jn[2] && (jn[1] === J_DASH || jn[1] === J_DOT) ? 0.5 : 0;
@@ -220,20 +299,39 @@ function classify(s: string, k: number, start: number, glued: boolean): number {
     const j2 = jn[2]!;
     if (paren ? closes(j1) && (j2 === J_DASH || j2 === J_SPACE || j2 === J_DOT) : j1 === j2) return 0.7;
   }
-  if (!paren && k === 4 && g0 === 1 && d0 === 1 && g1 === 3 && g2 === 3 && g3 === 4 && isNanp(d1, d2, d3, d4)) return 0.7;
-  // trunk-prefixed national
-  if (k >= 2 && d0 === 0 && d1 !== 0 && len >= 9 && len <= 12 && g0 >= 2 && g0 <= 5) {
-    if (!(k === 3 && g0 === 3 && g1 === 2 && g2 === 4)) return 0.5;
+  if (plan.nanp && !paren && k === 4 && g0 === 1 && d0 === 1 && g1 === 3 && g2 === 3 && g3 === 4 && isNanp(d1, d2, d3, d4)) return 0.7;
+  const ssnShape = k === 3 && g0 === 3 && g1 === 2 && g2 === 4;
+  // trunk-prefixed national: a configured region's national prefix, then a digit that starts no other prefix
+  let prefixed = false;
+  for (const { prefix, mask } of plan.withPrefix) {
+    // NANP's national prefix 1 has its own shapes above
+    if (prefix === '1' || !leadStarts(prefix) || d[prefix.length] === 0 || (mask & (1 << len)) === 0) continue;
+    prefixed = true;
+    // 9+ digits: an 8-digit run led by 0 is as often a postal code (Brazil's 01310-100)
+    if (k >= 2 && len >= 9 && g0 >= prefix.length + 1 && g0 <= 6 && !ssnShape) return 0.5;
   }
-  // unformatted run: needs a phone keyword before it
-  if (k === 1 && !paren) {
-    const shaped =
-      (len === 10 && isNanp(d0, d1, d2, d3)) ||
-      (len === 11 && d0 === 1 && (isNanp(d1, d2, d3, d4) || (d1 >= 3 && d1 <= 9))) ||
-      (d0 === 0 && d1 !== 0 && len >= 10 && len <= 11);
-    if (shaped && hasKeyword(s, start - 40, start, KEYWORDS) && !hasKeyword(s, start - 40, start, NEGATIVE)) return 0.45;
-  }
+  // anything else of a possible length: only with context
+  if (ssnShape && !cand.paren) return 0;
+  if ((prefixed || (plan.bare & (1 << len)) !== 0) && hasContext(s, start, key)) return 0.45;
   return 0;
+}
+
+/** End of an extension written after a number ending at `end` (` x4587`, `ext. 12`, `#12`), or `end` when there is none. */
+function extensionEnd(s: string, end: number): number {
+  let j = end;
+  if (code(s, j) === 32) j++;
+  const c = code(s, j);
+  if (c === 120 || c === 88) j++; // x X
+  else if (c === 35) j++; // #
+  else if ((c | 32) === 101 && (code(s, j + 1) | 32) === 120 && (code(s, j + 2) | 32) === 116) {
+    j += 3; // ext
+    if (code(s, j) === 46) j++;
+  } else return end;
+  if (code(s, j) === 32) j++;
+  const ds = j;
+  while (j < s.length && j - ds < 7 && isDigit(s.charCodeAt(j))) j++;
+  if (j === ds || j - ds > 6 || isWordChar(code(s, j))) return end;
+  return j;
 }
 
 /** `XX99 ABCD ` before i: i continues a run grouped by four (an IBAN's, a reference's). */
@@ -260,26 +358,53 @@ function phoneLeftBoundary(s: string, i: number): 0 | 1 | 2 {
   if (p >= 97 && p <= 122 && isDigit(code(s, i))) return 2;
   if (isWordChar(p) || p === 35 /* # */ || p === 43 /* + */) return 0;
   const pp = code(s, i - 2);
+  // after a number and a space, only a '+' starts a new one (`PO-2272-2054 +420601950750`)
+  if (p === 32 && isDigit(pp) && s.charCodeAt(i) === 43) return 1;
   if ((p === 45 || p === 47 || p === 95 || p === 46 || p === 44 || p === 32) && isDigit(pp)) return 0;
   if ((p === 45 || p === 47 || p === 95 || p === 46) && isAlnum(pp)) return 0;
   if (p === 32 && afterFourGroups(s, i)) return 0;
   return 1;
 }
 
-/** A char a phone number can hold: digits, '+', and the joiners' ' -.()'. */
+/** A char a phone number can hold: digits, '+', and the joiners' ' -.()/'. */
 const isNumberChar = (c: number): boolean =>
-  isDigit(c) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 43;
+  isDigit(c) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 43 || c === 47;
 
-export function detectPhones(text: string): PiiSpan[] {
+const plans = new Map<string, NationalPlan>();
+/** The plan for a region list, kept per distinct list (callers configure few). */
+export function planFor(regions: readonly string[] | undefined): NationalPlan {
+  const list = regions && regions.length > 0 ? regions : DEFAULT_REGIONS;
+  const id = list.join(',');
+  let plan = plans.get(id);
+  if (!plan) {
+    if (plans.size >= 64) plans.clear();
+    plans.set(id, (plan = nationalPlan(list)));
+  }
+  return plan;
+}
+
+const defaultPlan = planFor(DEFAULT_REGIONS);
+
+export function detectPhones(text: string, key?: string | null): PiiSpan[] {
+  return scanPhones(text, key, defaultPlan);
+}
+
+/** A phone detector for national numbers of these regions (ISO 3166 codes); international numbers always count. */
+export function phoneDetector(regions: readonly string[]): (text: string, key?: string | null) => PiiSpan[] {
+  const plan = planFor(regions);
+  return (text, key) => scanPhones(text, key, plan);
+}
+
+function scanPhones(text: string, key: string | null | undefined, plan: NationalPlan): PiiSpan[] {
   const out: PiiSpan[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
-    // Skip ahead: an accepted number has 8+ digits, so it spans 8+ chars of digits, '+'
-    // and joiner chars. When the char 7 ahead is none of those, no number starts in
-    // [i, i + 7] (and i + 8 is not inside a digit run).
-    if (i + 7 < n && !isNumberChar(text.charCodeAt(i + 7))) {
-      i += 8;
+    // Skip ahead: an accepted number has 7+ digits, so it spans 7+ chars of digits, '+'
+    // and joiner chars. When the char 6 ahead is none of those, no number starts in
+    // [i, i + 6] (and i + 7 is not inside a digit run).
+    if (i + 6 < n && !isNumberChar(text.charCodeAt(i + 6))) {
+      i += 7;
       continue;
     }
     const c = text.charCodeAt(i);
@@ -289,24 +414,30 @@ export function detectPhones(text: string): PiiSpan[] {
       i++;
       continue;
     }
-    const shape = digit || isDigit(code(text, i + 1)) || (c === 43 && code(text, i + 1) === 40 && isDigit(code(text, i + 2)));
+    const shape =
+      digit || isDigit(code(text, i + 1)) || ((c === 43 || c === 40) && (code(text, i + 1) === 40 || code(text, i + 1) === 43) && isDigit(code(text, i + 2)));
     const lb = shape ? phoneLeftBoundary(text, i) : 0;
-    // fewer than 8 digits in all: no prefix of the candidate is a phone number (see classify)
-    if (lb !== 0 && readCandidate(text, i) && cand.digitsUpTo[cand.count]! >= 8) {
+    // fewer than 7 digits in all: no prefix of the candidate is a phone number (see classify)
+    if (lb !== 0 && readCandidate(text, i) && cand.digitsUpTo[cand.count]! >= 7) {
       const count = cand.count;
       let end = cand.starts[count - 1]! + cand.lens[count - 1]!;
-      // nothing when the candidate is glued to a word on its right
+      // after a '(+62)' the number's last group is followed by nothing of it
       let score = 0;
-      if (!isWordChar(code(text, end))) {
-        score = classify(text, count, i, lb === 2);
-        // else a shorter prefix, only where a plain space (not '-', '.') parts it from what
-        // follows and the number itself is not space-grouped (then the split would be a
-        // guess): that is the prefix ending at the first spaced joiner, if a plain space
+      const ext = extensionEnd(text, end);
+      if (cand.overflow || !isWordChar(code(text, ext))) {
+        score = cand.overflow ? 0 : classify(text, count, i, lb === 2, plan, key);
+        // else (or when the whole only passed on context) a shorter prefix, only where a
+        // plain space (not '-', '.') parts it from what follows and the number itself is
+        // not space-grouped (then the split would be a guess): that is the prefix ending
+        // at the first spaced joiner, if a plain space
         const k = cand.firstSpaced;
-        if (score === 0 && k < count && cand.joiners[k] === J_SPACE) {
+        let prefix = 0;
+        // (after an overflow, groups [0, count] hold the joiner to the dropped group too)
+        if (score < 0.5 && k < count + (cand.overflow ? 1 : 0) && cand.joiners[k] === J_SPACE) prefix = classify(text, k, i, lb === 2, plan, key);
+        if (prefix > score) {
           end = cand.starts[k - 1]! + cand.lens[k - 1]!;
-          score = classify(text, k, i, lb === 2);
-        }
+          score = prefix;
+        } else if (score > 0) end = ext;
       }
       if (score > 0) {
         out.push({ entity: 'PHONE_NUMBER', start: i, end, score });

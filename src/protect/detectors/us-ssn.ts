@@ -2,10 +2,14 @@
 // digits, or the dash-only AAA-GGSSSS / AAAGG-SSSS forms. Validity: area not 000,
 // 666 or 9xx; group not 00; serial not 0000; not all one digit; not a well-known
 // sample (078-05-1120, 219-09-9999, 123-45-6789). Shapes without the 3-2-4 grouping
-// score lower unless an SSN keyword is near.
-import { type PiiSpan, isDigit, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword } from './common.js';
+// score lower unless an SSN keyword is in the 40 chars before them or in the JSON key;
+// 9 bare digits count only with one, or as the whole text: in a sentence a bare 9-digit
+// run is as often a phone number (Spain, Czechia), an order or an account.
+import { type PiiSpan, isDigit, code, digitRunEnd, leftBoundary, spaceJoined, numberEnds, readGroups, GroupRun, hasKeyword, keyHas, compileKeywords } from './common.js';
 
-const KEYWORDS = ['ssn', 'ssns', 'social security', 'social', 'ssa', 'ss#', 'ss #', 'tin', 'itin', 'taxpayer'];
+const KEYWORDS = compileKeywords(['ssn', 'ssns', 'social security', 'social', 'ssa', 'ss#', 'ss #', 'tin', 'itin', 'taxpayer']);
+const KEY_WORDS = ['ssn', 'social', 'taxpayer', 'tax_id', 'taxid'];
+const PHONE_KEY_WORDS = ['phone', 'tel', 'mobil', 'cell', 'fax', 'contact'];
 /** well-known sample SSNs, as numbers (078-05-1120 is 78051120) */
 const SAMPLES = new Set([78051120, 219099999, 123456789, 457555462]);
 
@@ -34,7 +38,13 @@ const SEPS = [45, 32, 46]; // - space .
 /** 4 groups: one more than the 3-2-4 shape, so a longer run is seen as such */
 const run = new GroupRun(4);
 
-export function detectSsns(text: string): PiiSpan[] {
+/** `(11) 98765-4321`: a dashed 5-4 run after a parenthesized area code is the rest of a phone number. */
+function afterAreaCode(s: string, i: number): boolean {
+  const p = code(s, i - 1) === 32 ? i - 2 : i - 1;
+  return code(s, p) === 41 && isDigit(code(s, p - 1));
+}
+
+export function detectSsns(text: string, key?: string | null): PiiSpan[] {
   const out: PiiSpan[] = [];
   const n = text.length;
   let i = 0;
@@ -63,7 +73,7 @@ export function detectSsns(text: string): PiiSpan[] {
     let score = 0;
     if (count === 3 && g[0] === 3 && g[1] === 2 && g[2] === 4) score = 0.6;
     else if (count === 1 && g[0] === 9) score = 0.3;
-    else if (count === 2 && run.sep === 45 && ((g[0] === 3 && g[1] === 6) || (g[0] === 5 && g[1] === 4))) score = 0.3;
+    else if (count === 2 && run.sep === 45 && ((g[0] === 3 && g[1] === 6) || (g[0] === 5 && g[1] === 4)) && !afterAreaCode(text, i)) score = 0.3;
     if (score > 0 && numberEnds(text, end) && !spaceJoined(text, i, run.sep)) {
       let v = 0;
       for (let k = i; k < end; k++) {
@@ -71,10 +81,15 @@ export function detectSsns(text: string): PiiSpan[] {
         if (isDigit(c)) v = v * 10 + (c - 48);
       }
       if (validSsnNumber(v)) {
-        if (hasKeyword(text, i - 40, i, KEYWORDS)) score += 0.3;
-        out.push({ entity: 'US_SSN', start: i, end, score });
-        i = end;
-        continue;
+        const context = keyHas(key, KEY_WORDS) || hasKeyword(text, i - 40, i, KEYWORDS);
+        if (context) score += 0.3;
+        // a bare run only with context, or alone in its text (a JSON value that is just
+        // this number) and not under a phone key
+        if (count !== 1 || context || (i === 0 && end === n && !keyHas(key, PHONE_KEY_WORDS))) {
+          out.push({ entity: 'US_SSN', start: i, end, score });
+          i = end;
+          continue;
+        }
       }
     }
     i = f;
