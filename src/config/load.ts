@@ -6,8 +6,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
 import { schemaValidator as validatorFor } from './schema-validator.js';
 import type { GatewayConfig } from './types.js';
-import { resolveSecret, resolveSecretFiles, unreadableSecrets } from './secrets.js';
-import { addCidr } from './cidr.js';
+import { resolveSecret, resolveSecretFiles, unreadableSecrets } from '../core/secrets.js';
+import { addCidr } from '../core/cidr.js';
 
 export { resolveSecret, addCidr };
 import { RouteConflictError } from '../routing/router.js';

@@ -6,8 +6,9 @@ import type { AlertsSection } from '../observe/anomaly/types.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
-/** A secret is never required inline: it comes from the environment or a file. */
-export type SecretRef = { env: string } | { file: string };
+import type { SecretRef } from '../core/secrets.js';
+
+export type { SecretRef };
 
 export interface TlsCertificateConfig {
   cert: string;

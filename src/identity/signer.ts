@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, exportJWK } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { resolveSecret } from '../config/secrets.js';
-import type { SecretRef } from '../config/types.js';
+import { resolveSecret } from '../core/secrets.js';
+import type { SecretRef } from '../core/secrets.js';
 import type { Principal } from './types.js';
 
 export interface SigningConfig {

@@ -1,4 +1,4 @@
-import type { SecretRef } from '../config/types.js';
+import type { SecretRef } from '../core/secrets.js';
 
 /** Who a request is, once one authentication method has verified it. */
 export interface Principal {

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../core/metrics.js';
 import type { DistributedLimiter } from '../ratelimit/limiter.js';
 import type { GossipCounters } from '../ratelimit/gossip.js';
 import { watchedPools } from '../workers/pool.js';

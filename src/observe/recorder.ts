@@ -1,9 +1,8 @@
 import type { Logger } from './log.js';
-import type { Counter, Histogram, Metrics } from './metrics.js';
+import type { Counter, Histogram, Metrics } from '../core/metrics.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 import type { AccessLogPolicy } from './schema.js';
 import { accessLineWriter } from './access-line.js';
-import type { StageReply } from '../pipeline/stage.js';
 
 /**
  * Where every finished request goes: one access log line (per the route's
@@ -53,8 +52,9 @@ export class RequestRecorder {
   }
 
   /** A stage answered instead of the upstream. */
-  stageRefused(route: string, stage: string, reply: StageReply): void {
-    this.stageRefusals?.inc([route, stage, reply.error.code, reply.label ?? '']);
+  /** A stage answered in place of the upstream: its error code and its label (a short word from a fixed set). */
+  stageRefused(route: string, stage: string, code: string, label: string | undefined): void {
+    this.stageRefusals?.inc([route, stage, code, label ?? '']);
   }
 
   record(r: RequestRecord, accessLog: AccessLogPolicy): void {

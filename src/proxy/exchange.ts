@@ -9,7 +9,8 @@ import type { Attempt, Outcome } from '../upstream/upstream.js';
 import type { UpstreamTarget } from '../upstream/upstream-target.js';
 import type { ResponseHead } from '../upstream/response-parser.js';
 import { buildRequestHead, connectionTokens, DROP_RESPONSE, type BodyFraming } from './forward-headers.js';
-import { statusLine, writeProblem } from '../server/respond.js';
+import { statusLine, writeProblem } from '../pipeline/respond.js';
+import { runDoneStages, runResponseStages } from '../pipeline/run.js';
 import type { BlockList } from 'node:net';
 import type { RequestRecord } from '../observe/request-record.js';
 
@@ -122,6 +123,11 @@ export class Exchange implements ExchangeHandler {
   ) {
     this.framing = framing;
     this.uploadDone = framing === 0;
+  }
+
+  /** The client side is finished (answered or gone): the response-stage runner stops. */
+  get finished(): boolean {
+    return this.out === Out.Done;
   }
 
   // ---- client upload (uWS onData, registered synchronously by the handler) ----
@@ -348,7 +354,7 @@ export class Exchange implements ExchangeHandler {
     this.out = Out.Holding;
     this.responseChunks = [];
     this.conn?.pause();
-    void this.runResponseStages().then(
+    void runResponseStages(this.ctx, this.responseCtx!, this).then(
       () => {
         if (this.out !== Out.Holding) return;
         const rc = this.responseCtx!;
@@ -364,17 +370,6 @@ export class Exchange implements ExchangeHandler {
       },
       (err) => this.stageFailed(err),
     );
-  }
-
-  private async runResponseStages(): Promise<void> {
-    const stageMs = this.ctx.stageMs;
-    for (const stage of this.ctx.route.responseStages) {
-      const t0 = performance.now();
-      const pending = stage.onResponse!(this.ctx, this.responseCtx!);
-      if (pending) await pending;
-      stageMs[stage.name] = (stageMs[stage.name] ?? 0) + performance.now() - t0;
-      if (this.out === Out.Done) return;
-    }
   }
 
   private writeHead(status: number, message: string, headers: HeaderList, hasBody: boolean, contentLength: number): void {
@@ -512,7 +507,7 @@ export class Exchange implements ExchangeHandler {
     rc.body = Buffer.concat(this.responseChunks!, this.responseBytes);
     this.responseChunks = null;
     try {
-      await this.runResponseStages();
+      await runResponseStages(this.ctx, this.responseCtx!, this);
     } catch (err) {
       this.stageFailed(err);
       return;
@@ -635,13 +630,7 @@ export class Exchange implements ExchangeHandler {
       clearTimeout(this.totalTimer);
       this.totalTimer = null;
     }
-    for (const stage of this.ctx.route.doneStages) {
-      try {
-        stage.onDone!(this.ctx, this.status);
-      } catch (err) {
-        this.host.log.error({ reqId: this.ctx.id, route: this.ctx.route.name, stage: stage.name, err }, 'onDone threw');
-      }
-    }
+    runDoneStages(this.ctx, this.status, this.host.log);
     this.host.done(this);
     // The recorder of the generation the request started on.
     this.ctx.route.recorder.record(this.toRecord(), this.ctx.route.accessLog);

@@ -7,13 +7,13 @@ import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory
 import { limitFromRate, parseRate, type Decision, type Limit, type Policy } from './gcra.js';
 import { limitHeaders, rateLimitPolicy } from './headers.js';
 import { compileKey, KEY_ITEM_PATTERN, type KeyExtractor } from './keys.js';
-import type { DistributedLimiter } from './limiter.js';
+import { RATE_LIMITER, type DistributedLimiter } from './limiter.js';
 import { LRUCache } from 'lru-cache';
-import type { SecretRef } from '../config/types.js';
-import { resolveSecret } from '../config/secrets.js';
+import type { SecretRef } from '../core/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
 import { WebhookSender } from '../observe/webhook.js';
-import { secretRef } from '../config/schema-parts.js';
-import { processSanctions } from '../observe/anomaly/sanctions.js';
+import { secretRef } from '../core/schema-parts.js';
+import { SANCTIONS, type Sanctions } from '../observe/anomaly/sanctions.js';
 
 export const RATE_LIMITED: GatewayErrorKind = Errors.RATE_LIMITED;
 
@@ -209,6 +209,8 @@ export class RateLimitStage implements Stage {
     options: RateLimitOptions,
     private readonly limiter: DistributedLimiter,
     private readonly log: Logger | null,
+    /** Alert sanctions of the process: a tightened consumer or network gets a share of its limits. */
+    private readonly sanctions: Sanctions | null = null,
   ) {
     const scope = options.scope ?? 'route';
     this.monitor = options.mode === 'monitor';
@@ -257,7 +259,7 @@ export class RateLimitStage implements Stage {
     const set = this.setFor(ctx);
     const groups = set.groups;
     // An alert rule may have tightened this consumer or network: each request then costs `scale` times more.
-    const scale = !processSanctions.active ? 1 : processSanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
+    const scale = this.sanctions === null || !this.sanctions.active ? 1 : this.sanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
     let decision: Decision;
     let index = 0;
     let key: string;
@@ -340,7 +342,7 @@ export const rateLimitStage: StageFactory = {
   schema: rateLimitSchema,
   validate,
   compile(options, context: StageContext): Stage {
-    const limiter = context.rateLimiter;
-    return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null);
+    const limiter = context.services.get(RATE_LIMITER);
+    return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null, context.services.find(SANCTIONS));
   },
 };

@@ -1,9 +1,10 @@
 import { readTuning } from '../config/env.js';
 import { createLogger } from '../observe/log.js';
 import { Gateway } from './gateway.js';
-import { Metrics } from '../observe/metrics.js';
+import { Metrics } from '../core/metrics.js';
 import { watchProcess } from '../observe/process-metrics.js';
 import { createAnomalyDetector, type AnomalyDetector } from '../observe/anomaly/detector.js';
+import { Sanctions } from '../observe/anomaly/sanctions.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 
@@ -16,6 +17,8 @@ const tuning = readTuning();
 const log = createLogger(tuning.logLevel, { role: 'gateway' });
 /** This process's metrics; the supervisor merges every process's snapshots. */
 const metrics = new Metrics();
+/** What this process's alert rules imposed; read by the chain's admission and the identity and rate-limit stages. */
+const sanctions = new Sanctions();
 let gateway: Gateway | null = null;
 let alerts: AnomalyDetector | null = null;
 let limits: ProcessLimiter | null = null;
@@ -49,8 +52,8 @@ process.on('message', (message: ToGateway) => {
           limits = l;
           watchProcess(metrics, l.limiter, () => l.gossipCounters());
           // One detector for the process's life: baselines survive reloads that keep the alerts section.
-          alerts = createAnomalyDetector(message.config.alerts, { log, metrics });
-          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [alerts] };
+          alerts = createAnomalyDetector(message.config.alerts, { log, metrics, sanctions });
+          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, sanctions, observers: [alerts] };
           gateway = new Gateway(log, services, message.config);
           return gateway.init();
         })

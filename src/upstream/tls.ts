@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
-import { resolveSecret } from '../config/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
 import type { UpstreamTlsConfig } from '../config/types.js';
 
 /**
