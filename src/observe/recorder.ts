@@ -51,7 +51,6 @@ export class RequestRecorder {
     this.observers.push(observer);
   }
 
-  /** A stage answered instead of the upstream. */
   /** A stage answered in place of the upstream: its error code and its label (a short word from a fixed set). */
   stageRefused(route: string, stage: string, code: string, label: string | undefined): void {
     this.stageRefusals?.inc([route, stage, code, label ?? '']);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { HeaderList } from '../../src/pipeline/headers.js';
+import { fakeRequestContext } from '../helpers/request-context.js';
 import type { RequestContext, StageContext, StageReply } from '../../src/pipeline/stage.js';
 import { ManualClock } from '../../src/ratelimit/gcra.js';
 import { DistributedLimiter } from '../../src/ratelimit/limiter.js';
@@ -44,22 +44,7 @@ t.test('sanctions: block and tighten expire, the strongest tighten wins, the tab
 
 function ctx(consumer: string | null, ip = '198.51.100.7'): RequestContext {
   const identity = consumer ? { method: 'apiKey', subject: consumer, consumer, environment: 'prod', scopes: new Set(), roles: new Set(), claims: {} } : undefined;
-  return {
-    id: 'req-1',
-    method: 'GET',
-    path: '/',
-    query: '',
-    headers: new HeaderList([]),
-    clientAddress: ip,
-    peerAddress: ip,
-    route: { name: 'orders' },
-    params: null,
-    body: null,
-    state: identity ? { identity } : {},
-    upstreamHeaders: [],
-    peerCertificate: () => null,
-    startedAt: 0,
-  } as unknown as RequestContext;
+  return fakeRequestContext({ clientAddress: ip, peerAddress: ip, headers: [], state: identity ? { identity } : {} });
 }
 
 t.test('rate-limit stage: a tightened consumer or network pays factor × the cost, within the burst', async (t) => {

@@ -1,33 +1,22 @@
 import t from 'tap';
+import { fakeRequestContext } from '../helpers/request-context.js';
 import { HeaderList } from '../../src/pipeline/headers.js';
 import type { RequestContext, ResponseContext, StageContext, StageReply } from '../../src/pipeline/stage.js';
 import { Metrics } from '../../src/core/metrics.js';
-import { startSpan } from '../../src/core/trace.js';
 import { ManualClock } from '../../src/ratelimit/gcra.js';
 import { DistributedLimiter, RATE_LIMITER } from '../../src/ratelimit/limiter.js';
 import { Services } from '../../src/pipeline/services.js';
 import { RATE_LIMITED, rateLimitSchema, rateLimitStage, RateLimitStage, type RateLimitOptions } from '../../src/ratelimit/stage.js';
 
 function ctx(over: { ip?: string; route?: string; identity?: unknown; headers?: string[] } = {}): RequestContext {
-  return {
-    id: 'req-1',
-    method: 'GET',
-    path: '/',
-    query: '',
-    headers: new HeaderList(over.headers ?? []),
-    clientAddress: over.ip ?? '198.51.100.7',
-    peerAddress: over.ip ?? '198.51.100.7',
-    listener: {} as RequestContext['listener'],
+  const ip = over.ip ?? '198.51.100.7';
+  return fakeRequestContext({
+    clientAddress: ip,
+    peerAddress: ip,
     route: { name: over.route ?? 'orders' } as RequestContext['route'],
-    params: null,
-    body: null,
+    headers: over.headers ?? [],
     state: over.identity ? { identity: over.identity } : {},
-    upstreamHeaders: [],
-    peerCertificate: () => null,
-    startedAt: 0,
-    span: startSpan(undefined),
-    stageMs: {},
-  };
+  });
 }
 
 const logs: unknown[][] = [];
