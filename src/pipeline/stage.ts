@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
-import type { RequestRecorder } from '../observe/recorder.js';
+import type { RequestRecorder, RouteSeries } from '../observe/recorder.js';
 import type { AccessLogPolicy } from '../observe/schema.js';
 import type { Metrics } from '../core/metrics.js';
 import type { TraceSpan } from '../core/trace.js';
@@ -153,4 +153,6 @@ export interface CompiledRoute {
   readonly stripHeaders: ReadonlySet<string>;
   readonly accessLog: AccessLogPolicy;
   readonly recorder: RequestRecorder;
+  /** The route's metric series, bound at compile (see RouteSeries). */
+  readonly series: RouteSeries;
 }

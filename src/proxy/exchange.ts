@@ -633,7 +633,7 @@ export class Exchange implements ExchangeHandler {
     runDoneStages(this.ctx, this.status, this.host.log);
     this.host.done(this);
     // The recorder of the generation the request started on.
-    this.ctx.route.recorder.record(this.toRecord(), this.ctx.route.accessLog);
+    this.ctx.route.recorder.record(this.toRecord(), this.ctx.route.accessLog, this.ctx.route.series);
   }
 
   private toRecord(): RequestRecord {

@@ -293,7 +293,7 @@ export function recordWebSocket(
     stages: ctx.stageMs,
     span: ctx.span,
   };
-  ctx.route.recorder.record(record, ctx.route.accessLog);
+  ctx.route.recorder.record(record, ctx.route.accessLog, ctx.route.series);
 }
 
 function clientReason(code: number): string {

@@ -15,6 +15,7 @@ import type { NormalizeOptions } from '../routing/normalize-path.js';
 import type { Metrics } from '../core/metrics.js';
 import type { RequestObserver } from '../observe/request-record.js';
 import { RequestRecorder } from '../observe/recorder.js';
+import { scrubString } from '../protect/log-scrub.js';
 import { OtlpExporter } from '../observe/otlp.js';
 import { resolveSecret } from '../core/secrets.js';
 
@@ -70,7 +71,7 @@ export class CompiledConfig {
       processes: services.processes,
       metrics: services.metrics,
     };
-    this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null);
+    this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null, scrubString);
     for (const o of services.observers) this.recorder.addObserver(o);
     const otlp = source.observe.tracing.otlp;
     this.traceSample = otlp ? source.observe.tracing.sample : 0;
@@ -175,6 +176,7 @@ function compileRoute(
     stripHeaders,
     accessLog: { ...context.config.observe.accessLog, ...r.accessLog },
     recorder,
+    series: recorder.seriesOf(r.name),
   };
 }
 

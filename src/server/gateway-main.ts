@@ -3,6 +3,7 @@ import { createLogger } from '../observe/log.js';
 import { Gateway } from './gateway.js';
 import { Metrics } from '../core/metrics.js';
 import { watchProcess } from '../observe/process-metrics.js';
+import { watchLimiter } from '../ratelimit/metrics.js';
 import { createAnomalyDetector, type AnomalyDetector } from '../observe/anomaly/detector.js';
 import { Sanctions } from '../observe/anomaly/sanctions.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
@@ -50,7 +51,8 @@ process.on('message', (message: ToGateway) => {
       startProcessLimiter(tuning, index, log)
         .then((l) => {
           limits = l;
-          watchProcess(metrics, l.limiter, () => l.gossipCounters());
+          watchProcess(metrics);
+          watchLimiter(metrics, l.limiter, () => l.gossipCounters());
           // One detector for the process's life: baselines survive reloads that keep the alerts section.
           alerts = createAnomalyDetector(message.config.alerts, { log, metrics, sanctions });
           const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, sanctions, observers: [alerts] };

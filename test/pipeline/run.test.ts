@@ -80,7 +80,7 @@ t.test('request stages run in order, each timed, then the request is forwarded',
 
 t.test('a refusing stage answers, later stages do not run, the refusal is counted', async (t) => {
   const metrics = new Metrics();
-  const recorder = new RequestRecorder(log, metrics);
+  const recorder = new RequestRecorder(log, metrics, (s) => s);
   const route = routeOf([validate({ methods: ['GET'] }), headers({ request: { set: { 'x-late': '1' } } })], { recorder });
   const ctx = fakeRequestContext({ method: 'DELETE', route });
   const staged = new Staged(ctx);
