@@ -3,6 +3,7 @@ import type { GatewayConfig, ListenerConfig, RouteConfig } from '../config/types
 import { addCidr } from '../core/cidr.js';
 import type { Router } from '../routing/router.js';
 import { buildRouters } from '../routing/route-table.js';
+import { internalRoutes, type InternalRoute } from './internal-routes.js';
 import { stageFactoryByType, stageFactories } from '../pipeline/registry.js';
 import type { CompiledRoute, ListenerInfo, StageContext } from '../pipeline/stage.js';
 import { Services } from '../pipeline/services.js';
@@ -52,6 +53,8 @@ export class CompiledConfig {
   readonly loosestPathOptions: NormalizeOptions;
   /** Access log, metrics and observers of finished requests. */
   readonly recorder: RequestRecorder;
+  /** The gateway's own endpoints (the signer's JWKS), asked before the routers; null when none. */
+  readonly internalRoutes: Router<InternalRoute> | null;
   /** Share of new traces sampled (0 without a trace collector). */
   readonly traceSample: number;
   private readonly exporter: OtlpExporter | null;
@@ -105,6 +108,7 @@ export class CompiledConfig {
       { allowSemicolon: r.path.allowSemicolon, allowEncodedSlash: r.path.allowEncodedSlash };
     this.loosestPathOptions = loosest.allowSemicolon || loosest.allowEncodedSlash ? loosest : strict;
     const strip = new Set(source.identity.stripHeaders);
+    this.internalRoutes = internalRoutes(identity?.signer ?? null);
     const admission = networkAdmission(services.sanctions);
     this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r), context, strip, this.recorder, admission));
     if (source.trustedProxies.length > 0) {

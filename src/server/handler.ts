@@ -147,14 +147,11 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
 
     const normalized = normalizePath(url, config.loosestPathOptions);
     if (!normalized.ok) return refuse(Errors.BAD_PATH, normalized.reason);
-    // The gateway's identity-signing key, published on every listener for upstream services.
-    const signer = config.identity?.signer;
-    if (signer && normalized.path === signer.config.jwksPath && (method === 'GET' || method === 'HEAD')) {
-      res.writeStatus('200 OK').writeHeader('content-type', 'application/jwk-set+json').writeHeader('cache-control', 'max-age=300');
-      res.end(method === 'HEAD' ? '' : signer.jwks);
-      return;
-    }
     const headers = new HeaderList(raw);
+    if (config.internalRoutes !== null) {
+      const internal = config.internalRoutes.lookup('', method, normalized.path);
+      if (internal.kind === 'found') return internal.value.serve(res, method);
+    }
     const lookup = config.routers.get(listener.name)!.lookup(headers.get('host')!, method, normalized.path);
     if (lookup.kind === 'not-found') return refuse(Errors.NOT_FOUND, `no route for ${method} ${normalized.path.slice(0, 256)}`);
     if (lookup.kind === 'method-not-allowed') {
