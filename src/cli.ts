@@ -118,12 +118,12 @@ async function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, 
 }
 
 async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): Promise<void> {
-  const [{ demoConfig, demoPorts }, { startDemoUpstream }, { Supervisor }] = await Promise.all([
+  const [{ demoConfig }, { startDemoUpstream }, { Supervisor }] = await Promise.all([
     import('./demo/config.js'),
     import('./demo/upstream.js'),
     import('./server/supervisor.js'),
   ]);
-  const ports = demoPorts();
+  const ports = tuning.demo;
   try {
     await startDemoUpstream('127.0.0.1', ports.upstream);
   } catch (err) {

@@ -6,13 +6,6 @@ export interface DemoPorts {
   upstream: number;
 }
 
-export function demoPorts(env: NodeJS.ProcessEnv = process.env): DemoPorts {
-  return {
-    gateway: Number(env.ZTGATE_DEMO_PORT || 8080),
-    upstream: Number(env.ZTGATE_DEMO_UPSTREAM_PORT || 8081),
-  };
-}
-
 /** The embedded default: one loopback listener, the demo upstream, two public routes. */
 export function demoConfig(ports: DemoPorts): GatewayConfig {
   return validateConfig(

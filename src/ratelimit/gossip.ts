@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
+import { parseAddr } from '../core/host-port.js';
 import { systemClock, type Clock } from './gcra.js';
 
 /**
@@ -115,15 +115,6 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-export function parseAddr(addr: string): { host: string; port: number } | null {
-  const m = /^\[?([^\]]+?)\]?:([0-9]{1,5})$/.exec(addr.trim());
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return null;
-  const host = m[1] === 'localhost' ? '127.0.0.1' : m[1];
-  if (isIP(host) === 0) return null;
-  return { host, port };
-}
 
 function formatAddr(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -568,7 +559,7 @@ export class Gossip extends EventEmitter {
   }
 }
 
-/** Gossip settings from the environment (ZTGATE_GOSSIP_PORT, ZTGATE_GOSSIP_PEERS, ZTGATE_GOSSIP_SECRET). */
+/** Gossip settings (read from the environment by config/env.ts). */
 export interface GossipEnv {
   /** Base port: process `index` of this host binds port + index. 0 or unset: gossip disabled. */
   port: number;
@@ -576,24 +567,6 @@ export interface GossipEnv {
   secret: string | null;
 }
 
-export function readGossipEnv(env: NodeJS.ProcessEnv = process.env): GossipEnv {
-  const raw = env.ZTGATE_GOSSIP_PORT ?? '';
-  let port = 0;
-  if (raw !== '') {
-    if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
-      throw new Error(`ZTGATE_GOSSIP_PORT: expected a port from 1 to 65535, got "${raw}"`);
-    }
-    port = Number(raw);
-  }
-  const seeds = (env.ZTGATE_GOSSIP_PEERS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of seeds) if (!parseAddr(s)) throw new Error(`ZTGATE_GOSSIP_PEERS: "${s}" is not host:port (an IP address and a port)`);
-  const secret = env.ZTGATE_GOSSIP_SECRET || null;
-  if (secret !== null && secret.length < 16) throw new Error('ZTGATE_GOSSIP_SECRET: use at least 16 characters');
-  return { port, seeds, secret };
-}
 
 /**
  * Options for process `index` of `processes` on this host: it binds

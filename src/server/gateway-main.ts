@@ -24,7 +24,7 @@ let gateway: Gateway | null = null;
 let alerts: AnomalyDetector | null = null;
 let limits: ProcessLimiter | null = null;
 /** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
-const index = Number(process.env.ZTGATE_PROCESS_INDEX ?? 0);
+const index = tuning.processIndex;
 let stopping = false;
 let started = false;
 
