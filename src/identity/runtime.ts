@@ -1,5 +1,5 @@
 import { BlockList } from 'node:net';
-import type { IdentitySection } from '../config/types.js';
+import type { IdentitySection } from './types.js';
 import { addCidr } from '../core/cidr.js';
 import type { Logger } from '../observe/log.js';
 import { ApiKeyAuthenticator } from './api-key.js';

@@ -1,4 +1,4 @@
-import type { UpstreamConfig, TimeoutConfig } from '../config/types.js';
+import type { UpstreamConfig, TimeoutConfig } from './types.js';
 import type { GatewayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import type { Counter, Gauge, Metrics } from '../core/metrics.js';

@@ -1,4 +1,4 @@
-import type { HashOn } from '../../config/types.js';
+import type { HashOn } from '../types.js';
 import { hash32 } from '../hash.js';
 import type { UpstreamTarget } from '../upstream-target.js';
 import type { Balancer, BalanceKey } from './balancer.js';
