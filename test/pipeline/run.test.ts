@@ -5,7 +5,7 @@ import { HeaderList } from '../../src/pipeline/headers.js';
 import { runDoneStages, runRequestStages, runResponseStages, type StagedRequest } from '../../src/pipeline/run.js';
 import type { RequestContext, Stage, StageContext, StageReply } from '../../src/pipeline/stage.js';
 import type { GatewayError } from '../../src/errors.js';
-import { headersStage } from '../../src/pipeline/stages/headers.js';
+import { headersStage } from '../../src/headers/stage.js';
 import { validateStage } from '../../src/validate/stage.js';
 import { concurrencyStage } from '../../src/ratelimit/concurrency.js';
 import { RequestRecorder } from '../../src/observe/recorder.js';
