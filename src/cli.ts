@@ -59,8 +59,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(1);
   }
-  const { createLogger } = await import('./observe/log.js');
-  const log = createLogger(tuning.logLevel, { role: 'supervisor' });
+  const [{ createLogger }, { scrubLogArgs }] = await Promise.all([import('./observe/log.js'), import('./protect/log-scrub.js')]);
+  const log = createLogger(tuning.logLevel, { role: 'supervisor' }, scrubLogArgs);
   const path = args.config ?? tuning.configPath;
   let admin: AdminToken | null;
   try {

@@ -1,5 +1,6 @@
 import { readTuning } from '../config/env.js';
 import { createLogger } from '../observe/log.js';
+import { scrubLogArgs } from '../protect/log-scrub.js';
 import { Gateway } from './gateway.js';
 import { Metrics } from '../core/metrics.js';
 import { watchProcess } from '../observe/process-metrics.js';
@@ -15,7 +16,7 @@ import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-l
  * so or goes away.
  */
 const tuning = readTuning();
-const log = createLogger(tuning.logLevel, { role: 'gateway' });
+const log = createLogger(tuning.logLevel, { role: 'gateway' }, scrubLogArgs);
 /** This process's metrics; the supervisor merges every process's snapshots. */
 const metrics = new Metrics();
 /** What this process's alert rules imposed; read by the chain's admission and the identity and rate-limit stages. */
