@@ -59,8 +59,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(1);
   }
-  const { createLogger } = await import('./observe/log.js');
-  const log = createLogger(tuning.logLevel, { role: 'supervisor' });
+  const [{ createLogger }, { scrubLogArgs }] = await Promise.all([import('./observe/log.js'), import('./protect/log-scrub.js')]);
+  const log = createLogger(tuning.logLevel, { role: 'supervisor' }, scrubLogArgs);
   const path = args.config !== undefined ? callerPath(args.config) : tuning.configPath;
   let admin: AdminToken | null;
   try {
@@ -118,14 +118,14 @@ async function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, 
 }
 
 async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): Promise<void> {
-  const [{ demoConfig, demoPorts }, { startDemoUpstream }, { makeDemoCredentials }, { tourLines }, { Supervisor }] = await Promise.all([
+  const [{ demoConfig }, { startDemoUpstream }, { makeDemoCredentials }, { tourLines }, { Supervisor }] = await Promise.all([
     import('./demo/config.js'),
     import('./demo/upstream.js'),
     import('./demo/credentials.js'),
     import('./demo/tour.js'),
     import('./server/supervisor.js'),
   ]);
-  const ports = demoPorts();
+  const ports = tuning.demo;
   const credentials = makeDemoCredentials();
   try {
     await startDemoUpstream('127.0.0.1', ports.upstream, credentials);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { readGossipEnv, type GossipEnv } from '../ratelimit/gossip.js';
+import { parseAddr } from '../core/host-port.js';
 
 /**
  * Every tuning variable ztgate reads, in one place (the README lists the same table).
@@ -21,7 +21,11 @@ export interface Tuning {
   drainMs: number;
   /** Rate-limit gossip: ZTGATE_GOSSIP_PORT (base; process i binds base + i), _PEERS, _SECRET. */
   gossip: GossipEnv;
+  /** This gateway process's slot among ZTGATE_PROCESSES (ZTGATE_PROCESS_INDEX, set by the supervisor; 0 elsewhere). */
+  processIndex: number;
   admin: AdminEnv;
+  /** The embedded demo's ports: ZTGATE_DEMO_PORT (gateway), ZTGATE_DEMO_UPSTREAM_PORT. */
+  demo: { gateway: number; upstream: number };
 }
 
 /**
@@ -44,6 +48,14 @@ export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** Base gossip port when several processes share limits and none is configured. */
 export const DEFAULT_GOSSIP_PORT = 7946;
+
+/** Gossip settings from the environment (ZTGATE_GOSSIP_PORT, ZTGATE_GOSSIP_PEERS, ZTGATE_GOSSIP_SECRET); the shape ratelimit/gossip.ts takes. */
+export interface GossipEnv {
+  /** Base port: process `index` of this host binds port + index. 0 or unset: gossip disabled. */
+  port: number;
+  seeds: string[];
+  secret: string | null;
+}
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -70,6 +82,8 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     configPath: env.ZTGATE_CONFIG ? callerPath(env.ZTGATE_CONFIG, env) : '',
     drainMs: positiveInt(env, 'ZTGATE_DRAIN_MS', 10_000, 3_600_000),
     gossip: readGossipEnv(env),
+    processIndex: Number(env.ZTGATE_PROCESS_INDEX ?? 0),
+    demo: { gateway: Number(env.ZTGATE_DEMO_PORT || 8080), upstream: Number(env.ZTGATE_DEMO_UPSTREAM_PORT || 8081) },
     admin: readAdminEnv(env),
   };
 }
@@ -97,6 +111,25 @@ export function checkAdminToken(token: string, source: string): void {
   if (token.length < MIN_ADMIN_TOKEN_LENGTH || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
     throw new Error(`${source}: the admin token must be ${MIN_ADMIN_TOKEN_LENGTH} to 512 visible ASCII characters without spaces`);
   }
+}
+
+export function readGossipEnv(env: NodeJS.ProcessEnv = process.env): GossipEnv {
+  const raw = env.ZTGATE_GOSSIP_PORT ?? '';
+  let port = 0;
+  if (raw !== '') {
+    if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+      throw new Error(`ZTGATE_GOSSIP_PORT: expected a port from 1 to 65535, got "${raw}"`);
+    }
+    port = Number(raw);
+  }
+  const seeds = (env.ZTGATE_GOSSIP_PEERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of seeds) if (!parseAddr(s)) throw new Error(`ZTGATE_GOSSIP_PEERS: "${s}" is not host:port (an IP address and a port)`);
+  const secret = env.ZTGATE_GOSSIP_SECRET || null;
+  if (secret !== null && secret.length < 16) throw new Error('ZTGATE_GOSSIP_SECRET: use at least 16 characters');
+  return { port, seeds, secret };
 }
 
 /**

@@ -8,8 +8,8 @@ import { describeSchemaError, didYouMean } from './describe-error.js';
 import { fileProblem } from '../util/file-error.js';
 import { schemaValidator as validatorFor } from './schema-validator.js';
 import type { GatewayConfig } from './types.js';
-import { resolveSecret, resolveSecretFiles, unreadableSecrets } from './secrets.js';
-import { addCidr } from './cidr.js';
+import { resolveSecret, resolveSecretFiles, unreadableSecrets } from '../core/secrets.js';
+import { addCidr } from '../core/cidr.js';
 
 export { resolveSecret, addCidr };
 import { RouteConflictError } from '../routing/router.js';

@@ -1,4 +1,4 @@
-import { name, secretRef } from './schema-parts.js';
+import { name, secretRef } from '../core/schema-parts.js';
 import { accessLogSchema, observeSchema } from '../observe/schema.js';
 import { stageFactories } from '../pipeline/registry.js';
 import { identitySchema } from '../identity/schema.js';

@@ -1,14 +1,13 @@
-import type { ConsumerConfig, IntrospectionConfig, IssuerConfig } from '../identity/types.js';
 import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
-import type { SigningConfig } from '../identity/signer.js';
 import type { WebSocketRouteConfig } from '../proxy/websocket-schema.js';
 import type { AlertsSection } from '../observe/anomaly/types.js';
 import type { StateSection } from '../state/schema.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
-/** A secret is never required inline: it comes from the environment or a file. */
-export type SecretRef = { env: string } | { file: string };
+import type { SecretRef } from '../core/secrets.js';
+
+export type { SecretRef };
 
 export interface TlsCertificateConfig {
   cert: string;
@@ -31,92 +30,8 @@ export interface ListenerConfig {
   };
 }
 
-export interface PoolConfig {
-  maxConnections: number;
-  idleTimeoutMs: number;
-  maxRequestsPerConnection: number;
-  /** Requests waiting for a connection beyond this are answered 503. */
-  maxQueued: number;
-}
-
-export interface TimeoutConfig {
-  connectMs: number;
-  firstByteMs: number;
-  idleMs: number;
-  /** 0: no total limit (long downloads are bounded by idleMs instead). */
-  totalMs: number;
-}
-
-export type BalancerAlgorithm = 'round-robin' | 'least-outstanding' | 'consistent-hash';
-
-/** What consistent hashing keys on. */
-export type HashOn = { header: string } | { cookie: string } | { clientAddress: true };
-
-export interface BalancerConfig {
-  algorithm: BalancerAlgorithm;
-  hashOn?: HashOn;
-  /** Ring points per unit of weight. */
-  virtualNodes: number;
-}
-
-export interface HealthCheckConfig {
-  path: string;
-  intervalMs: number;
-  timeoutMs: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  /** Status codes, or classes like "2xx". */
-  expectedStatuses: (number | string)[];
-}
-
-export interface OutlierConfig {
-  /** 0: off. */
-  consecutive5xx: number;
-  /** 0: off. */
-  consecutiveConnectFailures: number;
-  baseEjectionMs: number;
-  maxEjectionMs: number;
-  maxEjectedPercent: number;
-}
-
-export interface CircuitBreakerConfig {
-  enabled: boolean;
-  failureRatio: number;
-  minRequests: number;
-  windowMs: number;
-  openMs: number;
-  halfOpenRequests: number;
-}
-
-export interface RetryConfig {
-  attempts: number;
-  budgetRatio: number;
-  budgetMinRetries: number;
-  budgetWindowMs: number;
-}
-
-export interface UpstreamTlsConfig {
-  ca?: SecretRef;
-  servername?: string;
-  cert?: SecretRef;
-  key?: SecretRef;
-  passphrase?: SecretRef;
-  minVersion: 'TLSv1.2' | 'TLSv1.3';
-}
-
-export interface UpstreamConfig {
-  name: string;
-  targets: { url: string; weight: number }[];
-  balancer: BalancerConfig;
-  healthCheck?: HealthCheckConfig;
-  outlierDetection: OutlierConfig;
-  circuitBreaker: CircuitBreakerConfig;
-  retries: RetryConfig;
-  /** For https:// targets. */
-  tls?: UpstreamTlsConfig;
-  pool: PoolConfig;
-  timeouts: TimeoutConfig;
-}
+export type { PoolConfig, TimeoutConfig, BalancerAlgorithm, HashOn, BalancerConfig, HealthCheckConfig, OutlierConfig, CircuitBreakerConfig, RetryConfig, UpstreamTlsConfig, UpstreamConfig } from '../upstream/types.js';
+import type { UpstreamConfig } from '../upstream/types.js';
 
 export interface StageConfig {
   type: string;
@@ -143,14 +58,8 @@ export interface RouteConfig {
   stages: StageConfig[];
 }
 
-export interface IdentitySection {
-  signing?: SigningConfig;
-  issuers: IssuerConfig[];
-  introspection: IntrospectionConfig[];
-  consumers: ConsumerConfig[];
-  /** Client headers always removed before forwarding, besides X-Consumer-* and X-Authenticated-*. */
-  stripHeaders: string[];
-}
+export type { IdentitySection } from '../identity/types.js';
+import type { IdentitySection } from '../identity/types.js';
 
 export interface GatewayConfig {
   identity: IdentitySection;

@@ -7,13 +7,6 @@ export interface DemoPorts {
   upstream: number;
 }
 
-export function demoPorts(env: NodeJS.ProcessEnv = process.env): DemoPorts {
-  return {
-    gateway: Number(env.ZTGATE_DEMO_PORT || 8080),
-    upstream: Number(env.ZTGATE_DEMO_UPSTREAM_PORT || 8081),
-  };
-}
-
 /** The demo's personal-data entities: masked for everyone, shown in full to the demo consumer. */
 const ENTITIES = ['CREDIT_CARD', 'EMAIL_ADDRESS', 'IBAN_CODE', 'PHONE_NUMBER', 'US_SSN'];
 const protect = (grants: boolean) => ({

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { resolveSecret } from '../config/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
 import type { Logger } from '../observe/log.js';
 import type { AuthResult, IntrospectionConfig, Principal } from './types.js';
 

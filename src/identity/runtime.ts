@@ -1,6 +1,6 @@
 import { BlockList } from 'node:net';
-import type { IdentitySection } from '../config/types.js';
-import { addCidr } from '../config/cidr.js';
+import type { IdentitySection } from './types.js';
+import { addCidr } from '../core/cidr.js';
 import type { Logger } from '../observe/log.js';
 import { ApiKeyAuthenticator } from './api-key.js';
 import { ClientCertMapper } from './client-cert.js';
@@ -8,6 +8,7 @@ import { Introspector } from './introspection.js';
 import { JwtVerifier } from './jwt/verifier.js';
 import type { ConsumerConfig } from './types.js';
 import { IdentitySigner } from './signer.js';
+import { serviceKey } from '../pipeline/services.js';
 
 export interface ConsumerRuntime {
   readonly config: ConsumerConfig;
@@ -63,3 +64,6 @@ export class IdentityRuntime {
     return this.jwt.close();
   }
 }
+
+/** The identity runtime of a config generation (absent when the config has no identity section). */
+export const IDENTITY_RUNTIME = serviceKey<IdentityRuntime>('identity runtime');

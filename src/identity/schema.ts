@@ -1,4 +1,4 @@
-import { name, secretRef } from '../config/schema-parts.js';
+import { name, secretRef } from '../core/schema-parts.js';
 
 /** JSON Schema of the top-level `identity` section and of the `identity` stage. */
 

@@ -1,21 +1,10 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, exportJWK } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { resolveSecret } from '../config/secrets.js';
-import type { SecretRef } from '../config/types.js';
-import type { Principal } from './types.js';
+import { resolveSecret } from '../core/secrets.js';
+import type { Principal, SigningConfig } from './types.js';
 
-export interface SigningConfig {
-  privateKey: SecretRef;
-  algorithm: 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
-  keyId: string;
-  issuer: string;
-  ttlSec: number;
-  /** Header the signed identity travels in. */
-  header: string;
-  /** Path on every listener where the public key is published as a JWKS. */
-  jwksPath: string;
-}
+export type { SigningConfig };
 
 /**
  * Signs the verified identity as a short-lived JWT for upstream services

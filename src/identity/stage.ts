@@ -1,12 +1,12 @@
 import type { BlockList } from 'node:net';
-import { inBlockList as inList } from '../config/cidr.js';
+import { inBlockList as inList } from '../core/cidr.js';
 import { Errors } from '../errors.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { RequestContext, Stage, StageContext, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
 import { identityStageSchema } from './schema.js';
-import { cidrList, type IdentityRuntime } from './runtime.js';
+import { cidrList, IDENTITY_RUNTIME, type IdentityRuntime } from './runtime.js';
 import type { AuthFailure, AuthResult, Principal } from './types.js';
-import { blockedReply, processSanctions } from '../observe/anomaly/sanctions.js';
+import { blockedReply, SANCTIONS, type Sanctions } from '../observe/anomaly/sanctions.js';
 
 type MethodOptions =
   | { jwt: { issuers: string[] } }
@@ -103,6 +103,8 @@ class IdentityStage implements Stage {
   constructor(
     private readonly options: IdentityOptions,
     private readonly identity: IdentityRuntime,
+    /** Alert sanctions of the process: a blocked consumer is refused once known. */
+    private readonly sanctions: Sanctions | null = null,
   ) {
     this.methods = options.methods.map((m) => methodOf(m, identity));
     this.allow = cidrList(options.allowCidrs);
@@ -160,8 +162,8 @@ class IdentityStage implements Stage {
     if (p.environment !== o.environment) {
       return invalid('invalid_token', `credential from environment "${p.environment}" on a "${o.environment}" route`);
     }
-    if (p.consumer && processSanctions.active) {
-      const block = processSanctions.blockedConsumer(p.consumer);
+    if (p.consumer && this.sanctions?.active) {
+      const block = this.sanctions.blockedConsumer(p.consumer);
       if (block) return blockedReply(block);
     }
     if (this.consumers && (!p.consumer || !this.consumers.has(p.consumer))) return forbidden(`consumer ${p.consumer ?? p.subject} not allowed`, true);
@@ -269,7 +271,8 @@ export const identityStage: StageFactory = {
   schema: identityStageSchema,
   validate,
   compile(options, context: StageContext): Stage {
-    if (!context.identity) throw new Error('identity stage without an identity runtime');
-    return new IdentityStage(options as unknown as IdentityOptions, context.identity);
+    const identity = context.services.find(IDENTITY_RUNTIME);
+    if (!identity) throw new Error('identity stage without an identity runtime');
+    return new IdentityStage(options as unknown as IdentityOptions, identity, context.services.find(SANCTIONS));
   },
 };

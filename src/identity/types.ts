@@ -1,4 +1,4 @@
-import type { SecretRef } from '../config/types.js';
+import type { SecretRef } from '../core/secrets.js';
 
 /** Who a request is, once one authentication method has verified it. */
 export interface Principal {
@@ -81,4 +81,27 @@ export interface ConsumerConfig {
   certificates: { subject?: string; san?: string; spiffe?: string; fingerprint256?: string }[];
   allowCidrs: string[];
   denyCidrs: string[];
+}
+
+/** The gateway's own signing key for the identity it vouches for upstream (identity.signing). */
+export interface SigningConfig {
+  privateKey: SecretRef;
+  algorithm: 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
+  keyId: string;
+  issuer: string;
+  ttlSec: number;
+  /** Header the signed identity travels in. */
+  header: string;
+  /** Path on every listener where the public key is published as a JWKS. */
+  jwksPath: string;
+}
+
+/** The `identity` section (after schema validation). */
+export interface IdentitySection {
+  signing?: SigningConfig;
+  issuers: IssuerConfig[];
+  introspection: IntrospectionConfig[];
+  consumers: ConsumerConfig[];
+  /** Client headers always removed before forwarding, besides X-Consumer-* and X-Authenticated-*. */
+  stripHeaders: string[];
 }

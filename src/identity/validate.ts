@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/types.js';
-import { addCidr } from '../config/cidr.js';
-import { resolveSecret } from '../config/secrets.js';
+import { addCidr } from '../core/cidr.js';
+import { resolveSecret } from '../core/secrets.js';
 import { BlockList } from 'node:net';
 import { createPrivateKey } from 'node:crypto';
 import { ApiKeyAuthenticator } from './api-key.js';

@@ -1,4 +1,4 @@
-import type { Counter } from '../observe/metrics.js';
+import type { Counter } from '../core/metrics.js';
 import { Errors } from '../errors.js';
 import type { RequestContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import type { Logger } from '../observe/log.js';

@@ -1,7 +1,9 @@
 import pino from 'pino';
 import type { Logger } from './log.js';
 import type { RequestRecord } from './request-record.js';
-import { scrubString } from '../protect/log-scrub.js';
+
+/** Replaces personal data in a string (the protect module's log scrubber, passed in by the assembly). */
+export type Scrub = (s: string) => string;
 
 /**
  * The access line, written straight to the logger's destination as pino would
@@ -12,14 +14,14 @@ import { scrubString } from '../protect/log-scrub.js';
  * checked (ids, names from config, status, address, a method token), so only
  * the path is scrubbed of PII and escaped.
  */
-export function accessLineWriter(log: Logger): (r: RequestRecord) => void {
+export function accessLineWriter(log: Logger, scrub: Scrub): (r: RequestRecord) => void {
   const stream = (log as unknown as Record<symbol, LineStream | undefined>)[pino.symbols.streamSym];
   const chindings = (log as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym] ?? '';
   // pino's documented symbols; a version without them fails here at start, not per request.
   if (!stream || typeof stream.write !== 'function') throw new Error('access log: the pino logger has no destination stream');
   const level = log.levels.values.info;
   const batch = batchFor(stream);
-  return (r) => batch.add(formatAccessLine(r, level, chindings));
+  return (r) => batch.add(formatAccessLine(r, level, chindings, scrub));
 }
 
 interface LineStream {
@@ -77,10 +79,10 @@ function batchFor(stream: LineStream): LineBatch {
   return b;
 }
 
-export function formatAccessLine(r: RequestRecord, level: number, chindings: string): string {
+export function formatAccessLine(r: RequestRecord, level: number, chindings: string, scrub: Scrub): string {
   let line = `{"level":${level},"time":${Date.now()}${chindings},"access":true,"reqId":${JSON.stringify(r.id)},"traceId":"${r.span.traceId}","spanId":"${r.span.spanId}","listener":${JSON.stringify(r.listener)},"route":${JSON.stringify(r.route)}`;
   if (r.upstream) line += `,"upstream":${JSON.stringify(r.upstream)}`;
-  line += `,"method":${JSON.stringify(r.method)},"path":${JSON.stringify(r.path && scrubString(r.path))},"status":${r.status}`;
+  line += `,"method":${JSON.stringify(r.method)},"path":${JSON.stringify(r.path && scrub(r.path))},"status":${r.status}`;
   if (r.code !== null) line += `,"code":"${r.code}"`;
   if (r.consumer !== null) line += `,"consumer":${JSON.stringify(r.consumer)}`;
   line += `,"client":${JSON.stringify(r.clientAddress)},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"ms":${ms(r.totalMs)}`;

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { addHistogramData, newHistogram, type FamilySnapshot, type HistogramData, type MetricsSnapshot } from './metrics.js';
+import { addHistogramData, newHistogram, type FamilySnapshot, type HistogramData, type MetricsSnapshot } from '../core/metrics.js';
 
 /**
  * The supervisor's view of every gateway process's metrics, merged exactly:

@@ -1,5 +1,5 @@
 import type { Logger } from './log.js';
-import type { Counter } from './metrics.js';
+import type { Counter } from '../core/metrics.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 
 export interface OtlpConfig {

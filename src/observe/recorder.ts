@@ -1,9 +1,9 @@
 import type { Logger } from './log.js';
-import type { Counter, Histogram, Metrics } from './metrics.js';
+import type { JsHistogram } from 'hdr-histogram-js';
+import { recordMs, type Counter, type Histogram, type Metrics } from '../core/metrics.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 import type { AccessLogPolicy } from './schema.js';
-import { accessLineWriter } from './access-line.js';
-import type { StageReply } from '../pipeline/stage.js';
+import { accessLineWriter, type Scrub } from './access-line.js';
 
 /**
  * Where every finished request goes: one access log line (per the route's
@@ -28,11 +28,16 @@ export class RequestRecorder {
 
   private readonly writeAccessLine: (r: RequestRecord) => void;
 
+  /** Series of requests refused before a route matched. */
+  private readonly unrouted: RouteSeries;
+
   constructor(
     private readonly log: Logger,
     metrics: Metrics | null,
+    /** What the access line's path goes through (personal data replaced), given by the assembly. */
+    scrub: Scrub,
   ) {
-    this.writeAccessLine = accessLineWriter(log);
+    this.writeAccessLine = accessLineWriter(log, scrub);
     const m = metrics;
     this.requests = m?.counter('ztgate_requests_total', 'Requests answered, by route and status (status 0: the client left first).', ['route', 'status']) ?? null;
     this.total = m?.histogram('ztgate_request_duration_us', 'Time from request head to last answer byte, by route.', ['route']) ?? null;
@@ -46,22 +51,29 @@ export class RequestRecorder {
     this.bytes = m?.counter('ztgate_bytes_total', 'Body bytes by route and direction.', ['route', 'direction']) ?? null;
     this.stageRefusals =
       m?.counter('ztgate_stage_refusals_total', 'Requests a stage answered itself (identity failures, limits, threats...), by route, stage, code and why.', ['route', 'stage', 'code', 'why']) ?? null;
+    this.unrouted = new RouteSeries('(none)');
+  }
+
+  /** The series of one route, bound when the route is compiled (resolved on its first finished request). */
+  seriesOf(route: string): RouteSeries {
+    return new RouteSeries(route || '(none)');
   }
 
   addObserver(observer: RequestObserver): void {
     this.observers.push(observer);
   }
 
-  /** A stage answered instead of the upstream. */
-  stageRefused(route: string, stage: string, reply: StageReply): void {
-    this.stageRefusals?.inc([route, stage, reply.error.code, reply.label ?? '']);
+  /** A stage answered in place of the upstream: its error code and its label (a short word from a fixed set). */
+  stageRefused(route: string, stage: string, code: string, label: string | undefined): void {
+    this.stageRefusals?.inc([route, stage, code, label ?? '']);
   }
 
-  record(r: RequestRecord, accessLog: AccessLogPolicy): void {
+  /** A finished request; `series` is its route's (seriesOf), none for a request refused before routing. */
+  record(r: RequestRecord, accessLog: AccessLogPolicy, series: RouteSeries = this.unrouted): void {
     if (accessLog.enabled && (r.status >= 400 || r.status === 0 || accessLog.sample >= 1 || Math.random() < accessLog.sample) && this.log.isLevelEnabled('info')) {
       this.writeAccessLine(r);
     }
-    if (this.requests !== null) this.count(r);
+    if (this.requests !== null) this.count(r, series);
     for (const o of this.observers) {
       try {
         o.observe(r);
@@ -71,23 +83,57 @@ export class RequestRecorder {
     }
   }
 
-  private count(r: RequestRecord): void {
-    const route = r.route || '(none)';
-    const routeLabel = [route];
-    this.requests!.inc([route, String(r.status)]);
-    this.total!.recordMs(routeLabel, r.totalMs);
-    this.gateway!.recordMs(routeLabel, r.upstreamMs === null ? r.totalMs : Math.max(0, r.totalMs - r.upstreamMs));
-    if (r.upstream) {
-      const upstreamLabel = [r.upstream];
-      if (r.upstreamMs !== null) this.upstream!.recordMs(upstreamLabel, r.upstreamMs);
-      if (r.upstreamTtfbMs !== null) this.upstreamTtfb!.recordMs(upstreamLabel, r.upstreamTtfbMs);
-      if (r.upstreamConnectMs !== null) this.upstreamConnect!.recordMs(upstreamLabel, r.upstreamConnectMs);
+  private count(r: RequestRecord, s: RouteSeries): void {
+    const route = s.route;
+    let status = s.byStatus.get(r.status);
+    if (status === undefined) {
+      status = this.requests!.at([route, String(r.status)]);
+      if (s.byStatus.size < MAX_STATUSES) s.byStatus.set(r.status, status);
     }
-    for (const name in r.stages) this.stage!.recordMs([route, name], r.stages[name]);
+    status.n++;
+    recordMs((s.total ??= this.total!.at([route])), r.totalMs);
+    recordMs((s.gateway ??= this.gateway!.at([route])), r.upstreamMs === null ? r.totalMs : Math.max(0, r.totalMs - r.upstreamMs));
+    if (r.upstream) {
+      let u = s.upstream;
+      if (u === null || u.name !== r.upstream) {
+        const label = [r.upstream];
+        s.upstream = u = { name: r.upstream, total: this.upstream!.at(label), ttfb: this.upstreamTtfb!.at(label), connect: this.upstreamConnect!.at(label) };
+      }
+      if (r.upstreamMs !== null) recordMs(u.total, r.upstreamMs);
+      if (r.upstreamTtfbMs !== null) recordMs(u.ttfb, r.upstreamTtfbMs);
+      if (r.upstreamConnectMs !== null) recordMs(u.connect, r.upstreamConnectMs);
+    }
+    for (const name in r.stages) {
+      let h = s.stages.get(name);
+      // Stage names come from the registry, a fixed set: the map stays small.
+      if (h === undefined) s.stages.set(name, (h = this.stage!.at([route, name])));
+      recordMs(h, r.stages[name]);
+    }
     if (r.code !== null) this.refusals!.inc([r.code]);
     if (r.consumer !== null) this.consumers!.inc([r.consumer]);
-    if (r.bytesIn > 0) this.bytes!.inc([route, 'in'], r.bytesIn);
-    if (r.bytesOut > 0) this.bytes!.inc([route, 'out'], r.bytesOut);
+    if (r.bytesIn > 0) (s.bytesIn ??= this.bytes!.at([route, 'in'])).n += r.bytesIn;
+    if (r.bytesOut > 0) (s.bytesOut ??= this.bytes!.at([route, 'out'])).n += r.bytesOut;
   }
 }
 
+/** Statuses a route keeps bound; any other is looked up per request (a route answers with a handful). */
+const MAX_STATUSES = 64;
+
+/**
+ * One route's metric series, bound to the route when it is compiled: per
+ * request the recorder makes no label array and no series key. Each series is
+ * resolved on first use, so a route never used, or a direction no byte took,
+ * shows no series, as before.
+ */
+export class RouteSeries {
+  total: JsHistogram | null = null;
+  gateway: JsHistogram | null = null;
+  bytesIn: { n: number } | null = null;
+  bytesOut: { n: number } | null = null;
+  readonly byStatus = new Map<number, { n: number }>();
+  readonly stages = new Map<string, JsHistogram>();
+  /** A route forwards to one upstream: its series, for the name last seen. */
+  upstream: { readonly name: string; readonly total: JsHistogram; readonly ttfb: JsHistogram; readonly connect: JsHistogram } | null = null;
+
+  constructor(readonly route: string) {}
+}

@@ -1,4 +1,4 @@
-import type { TraceSpan } from './trace.js';
+import type { TraceSpan } from '../core/trace.js';
 
 /**
  * What one finished request leaves behind: the access log line, the metrics

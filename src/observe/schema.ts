@@ -1,5 +1,5 @@
-import { secretRef } from '../config/schema-parts.js';
-import type { SecretRef } from '../config/types.js';
+import { secretRef } from '../core/schema-parts.js';
+import type { SecretRef } from '../core/secrets.js';
 
 /** Config schema of the `observe` section and of a route's `accessLog` override. */
 

@@ -1,5 +1,5 @@
 import type { StageFactory } from './stage.js';
-import { headersStage } from './stages/headers.js';
+import { headersStage } from '../headers/stage.js';
 import { identityStage } from '../identity/stage.js';
 import { rateLimitStage } from '../ratelimit/stage.js';
 import { concurrencyStage } from '../ratelimit/concurrency.js';

@@ -1,13 +1,14 @@
 import type { GatewayErrorKind } from '../errors.js';
 import type { HeaderList } from './headers.js';
-import type { CompiledRoute, ListenerInfo } from '../server/compiled.js';
-import type { GatewayConfig } from '../config/types.js';
-import type { Logger } from '../observe/log.js';
-import type { IdentityRuntime } from '../identity/runtime.js';
-import type { DistributedLimiter } from '../ratelimit/limiter.js';
-import type { Metrics } from '../observe/metrics.js';
-import type { TraceSpan } from '../observe/trace.js';
-import type { StateStore } from '../state/store.js';
+import type { Logger } from 'pino';
+import type { GatewayConfig, RouteConfig } from '../config/types.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { NormalizeOptions } from '../routing/normalize-path.js';
+import type { RequestRecorder, RouteSeries } from '../observe/recorder.js';
+import type { AccessLogPolicy } from '../observe/schema.js';
+import type { Metrics } from '../core/metrics.js';
+import type { TraceSpan } from '../core/trace.js';
+import type { ServiceLookup } from './services.js';
 
 /**
  * What a stage sees of a request. Everything was copied out of uWS before the
@@ -94,18 +95,17 @@ export interface Stage {
 export interface StageContext {
   readonly config: GatewayConfig;
   readonly log: Logger;
-  /** Present when the config has an identity section. */
-  readonly identity: IdentityRuntime | null;
-  /** The process's rate limiter (buckets shared with the other members over gossip). */
-  readonly rateLimiter: DistributedLimiter;
+  /**
+   * Shared services by key, provided by the features that own them (the
+   * identity runtime, the rate limiter, alert sanctions): see services.ts.
+   */
+  readonly services: ServiceLookup;
   /** Worker-pool threads per process for CPU-heavy stages (ZTGATE_WORKERS). */
   readonly workers: number;
   /** Gateway processes sharing the work (ZTGATE_PROCESSES). */
   readonly processes: number;
   /** The process's metrics registry (counters survive config reloads). */
   readonly metrics: Metrics;
-  /** The process's state store (src/state), when the config has a state section. */
-  readonly stateStore?: StateStore | null;
 }
 
 /** A stage type: its config schema (JSON Schema, published in config.schema.json) and its compiler. */
@@ -115,4 +115,44 @@ export interface StageFactory {
   /** Cross-checks against the rest of the config at load; returns `field: reason` issues. */
   validate?(options: Record<string, unknown>, config: GatewayConfig): string[];
   compile(options: Record<string, unknown>, context: StageContext): Stage;
+}
+
+/** What a request knows of the listener it arrived on. */
+export interface ListenerInfo {
+  readonly name: string;
+  readonly segment: string;
+  readonly scheme: 'http' | 'https';
+  /** Client certificates are requested and verified (a CA is configured). */
+  readonly mtls: boolean;
+}
+
+/**
+ * Asked before any stage of the route, public routes included: a refusal of
+ * the caller as such (a network an alert rule blocked). Null when nothing can refuse.
+ */
+export type Admission = (clientAddress: string) => StageReply | undefined;
+
+/** A route of one config generation: its stage chain compiled, its upstream bound. */
+export interface CompiledRoute {
+  readonly name: string;
+  readonly config: RouteConfig;
+  readonly upstream: Upstream;
+  readonly stages: readonly Stage[];
+  /** The first entry of the chain: see Admission. */
+  readonly admission: Admission | null;
+  /** Hooks pre-filtered so the hot path does not test every stage. */
+  readonly requestStages: readonly Stage[];
+  readonly responseStages: readonly Stage[];
+  readonly doneStages: readonly Stage[];
+  readonly needsRequestBody: boolean;
+  readonly needsResponseBody: boolean;
+  readonly maxBodyBytes: number;
+  readonly preserveHost: boolean;
+  readonly pathOptions: NormalizeOptions;
+  /** Client headers never forwarded (config identity.stripHeaders). */
+  readonly stripHeaders: ReadonlySet<string>;
+  readonly accessLog: AccessLogPolicy;
+  readonly recorder: RequestRecorder;
+  /** The route's metric series, bound at compile (see RouteSeries). */
+  readonly series: RouteSeries;
 }

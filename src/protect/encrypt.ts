@@ -3,8 +3,8 @@
 // and OKP keys, RSA-OAEP-256 for RSA keys, content always A256GCM.
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
-import type { SecretRef } from '../config/types.js';
-import { resolveSecret } from '../config/secrets.js';
+import type { SecretRef } from '../core/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
 
 export interface RecipientSpec {
   /** A public JWK inline (public keys are not secrets). */

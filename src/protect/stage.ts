@@ -1,10 +1,10 @@
 import { Errors, type GatewayErrorKind } from '../errors.js';
-import type { SecretRef } from '../config/types.js';
-import { resolveSecret } from '../config/secrets.js';
-import { secretRef } from '../config/schema-parts.js';
+import type { SecretRef } from '../core/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
+import { secretRef } from '../core/schema-parts.js';
 import type { Principal } from '../identity/types.js';
 import type { Logger } from '../observe/log.js';
-import type { Counter } from '../observe/metrics.js';
+import type { Counter } from '../core/metrics.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import { workerPool, type WorkerPool } from '../workers/pool.js';
 import type { HeaderList } from '../pipeline/headers.js';

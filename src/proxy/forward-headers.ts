@@ -1,8 +1,8 @@
 import type { BlockList } from 'node:net';
-import { inBlockList as isTrusted } from '../config/cidr.js';
+import { inBlockList as isTrusted } from '../core/cidr.js';
 import type { RequestContext } from '../pipeline/stage.js';
 import type { Target } from '../upstream/target.js';
-import { traceparentOf } from '../observe/trace.js';
+import { traceparentOf } from '../core/trace.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 and the legacy Proxy-Connection). */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate'];

@@ -2,6 +2,7 @@ import type { WebSocket as ClientSocket } from 'uWebSockets.js';
 import type { WebSocket as UpstreamSocket, RawData } from 'ws';
 import type { Logger } from '../observe/log.js';
 import type { RequestContext } from '../pipeline/stage.js';
+import { runDoneStages } from '../pipeline/run.js';
 import type { RequestRecord } from '../observe/request-record.js';
 import type { WebSocketRouteConfig } from './websocket-schema.js';
 
@@ -292,18 +293,7 @@ export function recordWebSocket(
     stages: ctx.stageMs,
     span: ctx.span,
   };
-  ctx.route.recorder.record(record, ctx.route.accessLog);
-}
-
-/** Calls every onDone of the route once the handshake or the session ended. */
-export function runDoneStages(ctx: RequestContext, status: number, log: Logger): void {
-  for (const stage of ctx.route.doneStages) {
-    try {
-      stage.onDone!(ctx, status);
-    } catch (err) {
-      log.error({ reqId: ctx.id, route: ctx.route.name, stage: stage.name, err }, 'onDone threw');
-    }
-  }
+  ctx.route.recorder.record(record, ctx.route.accessLog, ctx.route.series);
 }
 
 function clientReason(code: number): string {

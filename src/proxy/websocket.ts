@@ -5,10 +5,10 @@ import type { BlockList } from 'node:net';
 import { Errors, GatewayError, type GatewayErrorKind } from '../errors.js';
 import type { RequestContext, StageReply } from '../pipeline/stage.js';
 import type { Attempt } from '../upstream/upstream.js';
-import { writeProblem } from '../server/respond.js';
-import { runRequestStages } from '../server/handler.js';
+import { writeProblem } from '../pipeline/respond.js';
+import { runDoneStages, runRequestStages } from '../pipeline/run.js';
 import { buildRequestHead } from './forward-headers.js';
-import { recordWebSocket, runDoneStages, WebSocketSession, type SessionHost, type SessionRef } from './websocket-session.js';
+import { recordWebSocket, WebSocketSession, type SessionHost, type SessionRef } from './websocket-session.js';
 import { WEBSOCKET_DEFAULTS, type WebSocketRouteConfig } from './websocket-schema.js';
 
 /** What an upgrade needs of its process. */
@@ -38,7 +38,7 @@ export function admitUpgrade(
 ): void {
   const upgrade = new WebSocketUpgrade(res, ctx, context, host, trustedProxies);
   res.onAborted(() => upgrade.onAborted());
-  if (upgrade.admit(hasBody)) runRequestStages(upgrade, ctx.route, host.log);
+  if (upgrade.admit(hasBody)) runRequestStages(upgrade, host.log);
 }
 
 export function websocketOptionsOf(ctx: RequestContext): WebSocketRouteConfig {

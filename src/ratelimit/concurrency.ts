@@ -1,6 +1,7 @@
 import { Errors } from '../errors.js';
 import type { Principal } from '../identity/types.js';
-import type { RequestContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
+import type { RequestContext, Stage, StageContext, StageResult } from '../pipeline/stage.js';
+import { defineStage } from '../pipeline/define-stage.js';
 
 interface ConcurrencyOptions {
   /** Requests in flight at once, for the whole gateway (each process takes its share). */
@@ -68,7 +69,7 @@ class ConcurrencyStage implements Stage {
 }
 
 /** At most N requests in flight per route, upstream or consumer: a slow service is not buried. */
-export const concurrencyStage: StageFactory = {
+export const concurrencyStage = defineStage<ConcurrencyOptions>({
   type: 'concurrency',
   schema: {
     type: 'object',
@@ -76,12 +77,12 @@ export const concurrencyStage: StageFactory = {
     required: ['type', 'max'],
     properties: {
       type: { const: 'concurrency' },
-      max: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-      per: { enum: ['route', 'upstream', 'consumer'], default: 'route' },
-      retryAfterSec: { type: 'integer', minimum: 1, maximum: 3600, default: 1 },
+      max: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Requests in flight at once, for the whole gateway (each process takes its share); 503 with Retry-After beyond.' },
+      per: { enum: ['route', 'upstream', 'consumer'], default: 'route', description: 'What is counted: this route, its upstream (shared by the routes using it), or each consumer.' },
+      retryAfterSec: { type: 'integer', minimum: 1, maximum: 3600, default: 1, description: 'Retry-After of the 503, in seconds.' },
     },
   },
   compile(options, context: StageContext): Stage {
-    return new ConcurrencyStage(options as unknown as ConcurrencyOptions, context.processes);
+    return new ConcurrencyStage(options, context.processes);
   },
-};
+});

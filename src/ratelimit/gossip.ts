@@ -1,26 +1,15 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
+import { parseAddr } from '../core/host-port.js';
+import { MAX_PAYLOAD, open, ReplayGuard, seal } from './gossip-wire.js';
 import { systemClock, type Clock } from './gcra.js';
 
 /**
  * The gossip channel between gateway processes (on this host and on peer
  * hosts), over UDP.
  *
- * Datagram (at most MAX_DATAGRAM bytes):
- *   0  'Z' 'G'            magic
- *   2  version (1)
- *   3  flags (0)
- *   4  sender id          8 bytes, random per process start
- *   12 sequence           uint32 BE, +1 per datagram
- *   16 timestamp          float64 BE, sender's wall clock in ms
- *   24 payload            UTF-8 JSON object with a string `t`
- *   N-32 HMAC-SHA256(secret, bytes 0..N-32)
- * A datagram is dropped (and counted) when it is too large (oversized), too
- * short or not ours or not JSON (malformed), when its MAC is wrong (forged),
- * or when its sequence number was seen or fell out of the window, or its
- * timestamp is outside the replay window (replayed).
+ * Datagrams are sealed and checked by gossip-wire.ts (HMAC-SHA256, replay window).
  *
  * Membership is SWIM-like, sized for a cluster of gateway processes: every
  * member heartbeats every other member (and the seed addresses) each
@@ -32,14 +21,7 @@ import { systemClock, type Clock } from './gcra.js';
  * does). A member that stops sends `leave`, and is removed at once.
  */
 
-export const MAX_DATAGRAM = 1400;
-const HEADER = 24;
-const MAC = 32;
-/** Largest JSON payload that fits in one datagram. */
-export const MAX_PAYLOAD = MAX_DATAGRAM - HEADER - MAC;
-const VERSION = 1;
-const SEQ_WINDOW = 32;
-const MAX_SENDERS = 4096;
+export { MAX_DATAGRAM, MAX_PAYLOAD } from './gossip-wire.js';
 /** Key used when no secret is configured (integrity only; gossip is then bound to loopback). */
 const LOOPBACK_KEY = 'ztgate-gossip-loopback-only';
 
@@ -103,27 +85,12 @@ export interface GossipOptions {
   log?: GossipLog;
 }
 
-interface SenderWindow {
-  max: number;
-  /** Bit i set: sequence max - i was seen. */
-  bits: number;
-}
-
 const SILENT_LOG: GossipLog = { info() {}, warn() {} };
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-export function parseAddr(addr: string): { host: string; port: number } | null {
-  const m = /^\[?([^\]]+?)\]?:([0-9]{1,5})$/.exec(addr.trim());
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return null;
-  const host = m[1] === 'localhost' ? '127.0.0.1' : m[1];
-  if (isIP(host) === 0) return null;
-  return { host, port };
-}
 
 function formatAddr(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -165,7 +132,7 @@ export class Gossip extends EventEmitter {
   private readonly log: GossipLog;
   private readonly idBytes: Buffer;
   private readonly members = new Map<string, Member>();
-  private readonly windows = new Map<string, SenderWindow>();
+  private readonly replay = new ReplayGuard();
   private socket: Socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private seq = 0;
@@ -320,17 +287,7 @@ export class Gossip extends EventEmitter {
 
   /** Seals a payload into a datagram (exported for tests through `seal`). */
   seal(payload: Buffer, seq = ++this.seq, timestamp = this.wallClock()): Buffer {
-    const out = Buffer.allocUnsafe(HEADER + payload.length + MAC);
-    out[0] = 0x5a;
-    out[1] = 0x47;
-    out[2] = VERSION;
-    out[3] = 0;
-    this.idBytes.copy(out, 4);
-    out.writeUInt32BE(seq >>> 0, 12);
-    out.writeDoubleBE(timestamp, 16);
-    payload.copy(out, HEADER);
-    createHmac('sha256', this.key).update(out.subarray(0, HEADER + payload.length)).digest().copy(out, HEADER + payload.length);
-    return out;
+    return seal(this.key, this.idBytes, payload, seq, timestamp);
   }
 
   private wallClock(): number {
@@ -363,34 +320,23 @@ export class Gossip extends EventEmitter {
     if (this.cut) return;
     this.counters.received++;
     const d = this.counters.dropped;
-    if (msg.length > MAX_DATAGRAM) {
-      d.oversized++;
+    const opened = open(this.key, msg);
+    if (typeof opened === 'string') {
+      d[opened]++;
       return;
     }
-    if (msg.length < HEADER + MAC + 2 || msg[0] !== 0x5a || msg[1] !== 0x47 || msg[2] !== VERSION) {
-      d.malformed++;
-      return;
-    }
-    const body = msg.subarray(0, msg.length - MAC);
-    const mac = createHmac('sha256', this.key).update(body).digest();
-    if (!timingSafeEqual(mac, msg.subarray(msg.length - MAC))) {
-      d.forged++;
-      return;
-    }
-    const sender = msg.toString('hex', 4, 12);
+    const sender = opened.sender;
     if (sender === this.id) {
       // Our own datagram (a seed address that is ourselves, or reflected): ignore.
       return;
     }
-    const seq = msg.readUInt32BE(12);
-    const ts = msg.readDoubleBE(16);
-    if (!(Math.abs(this.wallClock() - ts) <= this.replayWindowMs) || !this.acceptSeq(sender, seq)) {
+    if (!(Math.abs(this.wallClock() - opened.timestamp) <= this.replayWindowMs) || !this.replay.accept(sender, opened.seq)) {
       d.replayed++;
       return;
     }
     let message: { t?: unknown; [k: string]: unknown };
     try {
-      message = JSON.parse(msg.toString('utf8', HEADER, msg.length - MAC));
+      message = JSON.parse(opened.payload);
     } catch {
       d.malformed++;
       return;
@@ -427,29 +373,6 @@ export class Gossip extends EventEmitter {
       default:
         d.malformed++;
     }
-  }
-
-  /** Sliding-window replay check on a sender's sequence numbers. */
-  private acceptSeq(sender: string, seq: number): boolean {
-    let w = this.windows.get(sender);
-    if (!w) {
-      if (this.windows.size >= MAX_SENDERS) this.windows.delete(this.windows.keys().next().value!);
-      this.windows.set(sender, { max: seq, bits: 1 });
-      return true;
-    }
-    // Serial-number arithmetic (RFC 1982): the 32-bit sequence may wrap.
-    const diff = (seq - w.max) | 0;
-    if (diff > 0) {
-      w.bits = diff >= SEQ_WINDOW ? 1 : ((w.bits << diff) | 1) >>> 0;
-      w.max = seq;
-      return true;
-    }
-    const back = -diff;
-    if (back >= SEQ_WINDOW) return false;
-    const bit = (1 << back) >>> 0;
-    if (w.bits & bit) return false;
-    w.bits = (w.bits | bit) >>> 0;
-    return true;
   }
 
   // --- membership ---------------------------------------------------------
@@ -557,7 +480,7 @@ export class Gossip extends EventEmitter {
         if (m.direct) this.counters.died++;
       } else if (m.state === 'dead' && now - m.since > this.tombstoneMs) {
         this.members.delete(m.id);
-        this.windows.delete(m.id);
+        this.replay.forget(m.id);
         continue;
       }
       if (m.state !== 'dead') known.add(m.addr);
@@ -566,42 +489,4 @@ export class Gossip extends EventEmitter {
     for (const addr of known) this.sendTo(addr, message);
     for (const seed of this.seeds) if (!known.has(seed)) this.sendTo(seed, message);
   }
-}
-
-/** Gossip settings from the environment (ZTGATE_GOSSIP_PORT, ZTGATE_GOSSIP_PEERS, ZTGATE_GOSSIP_SECRET). */
-export interface GossipEnv {
-  /** Base port: process `index` of this host binds port + index. 0 or unset: gossip disabled. */
-  port: number;
-  seeds: string[];
-  secret: string | null;
-}
-
-export function readGossipEnv(env: NodeJS.ProcessEnv = process.env): GossipEnv {
-  const raw = env.ZTGATE_GOSSIP_PORT ?? '';
-  let port = 0;
-  if (raw !== '') {
-    if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
-      throw new Error(`ZTGATE_GOSSIP_PORT: expected a port from 1 to 65535, got "${raw}"`);
-    }
-    port = Number(raw);
-  }
-  const seeds = (env.ZTGATE_GOSSIP_PEERS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of seeds) if (!parseAddr(s)) throw new Error(`ZTGATE_GOSSIP_PEERS: "${s}" is not host:port (an IP address and a port)`);
-  const secret = env.ZTGATE_GOSSIP_SECRET || null;
-  if (secret !== null && secret.length < 16) throw new Error('ZTGATE_GOSSIP_SECRET: use at least 16 characters');
-  return { port, seeds, secret };
-}
-
-/**
- * Options for process `index` of `processes` on this host: it binds
- * `port + index`, and seeds with its siblings on loopback as well as the
- * configured peers.
- */
-export function gossipOptionsFor(env: GossipEnv, index: number, processes: number, log?: GossipLog): GossipOptions {
-  const siblings: string[] = [];
-  for (let i = 0; i < processes; i++) if (i !== index) siblings.push(`127.0.0.1:${env.port + i}`);
-  return { port: env.port + index, seeds: [...siblings, ...env.seeds], secret: env.secret, log };
 }

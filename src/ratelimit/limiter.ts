@@ -1,6 +1,7 @@
 import { consumeAll, evaluate, newDecision, systemClock, type Clock, type Decision, type Policy } from './gcra.js';
 import { mix32 } from '../util/hash.js';
 import { Gossip, MAX_PAYLOAD, type GossipLog } from './gossip.js';
+import { serviceKey } from '../pipeline/services.js';
 import { BucketTable, hashKey, type Bucket, type TableStats } from './table.js';
 
 /**
@@ -407,3 +408,6 @@ export class DistributedLimiter {
     };
   }
 }
+
+/** The process's rate limiter (buckets shared with the other members over gossip). */
+export const RATE_LIMITER = serviceKey<DistributedLimiter>('rate limiter');

@@ -1,6 +1,6 @@
 import { DEFAULT_GOSSIP_PORT, type Tuning } from '../config/env.js';
 import type { Logger } from '../observe/log.js';
-import { Gossip, gossipOptionsFor, type GossipCounters } from './gossip.js';
+import { Gossip, type GossipCounters, type GossipLog, type GossipOptions } from './gossip.js';
 import { DistributedLimiter } from './limiter.js';
 
 export interface ProcessLimiter {
@@ -39,4 +39,23 @@ export async function startProcessLimiter(tuning: Tuning, index: number, log: Lo
       await gossip?.stop();
     },
   };
+}
+
+/** Gossip settings (read from the environment by config/env.ts). */
+export interface GossipEnv {
+  /** Base port: process `index` of this host binds port + index. 0 or unset: gossip disabled. */
+  port: number;
+  seeds: string[];
+  secret: string | null;
+}
+
+/**
+ * Options for process `index` of `processes` on this host: it binds
+ * `port + index`, and seeds with its siblings on loopback as well as the
+ * configured peers.
+ */
+export function gossipOptionsFor(env: GossipEnv, index: number, processes: number, log?: GossipLog): GossipOptions {
+  const siblings: string[] = [];
+  for (let i = 0; i < processes; i++) if (i !== index) siblings.push(`127.0.0.1:${env.port + i}`);
+  return { port: env.port + index, seeds: [...siblings, ...env.seeds], secret: env.secret, log };
 }

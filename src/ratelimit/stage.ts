@@ -3,19 +3,20 @@ import { Errors, type GatewayErrorKind } from '../errors.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Principal } from '../identity/types.js';
 import type { Logger } from '../observe/log.js';
-import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
+import type { RequestContext, ResponseContext, Stage, StageContext, StageReply, StageResult } from '../pipeline/stage.js';
+import { defineStage, type OptionsSchema } from '../pipeline/define-stage.js';
 import { limitFromRate, parseRate, type Decision, type Limit, type Policy } from './gcra.js';
 import { limitHeaders, rateLimitPolicy } from './headers.js';
 import { compileKey, KEY_ITEM_PATTERN, type KeyExtractor } from './keys.js';
-import type { DistributedLimiter } from './limiter.js';
+import { RATE_LIMITER, type DistributedLimiter } from './limiter.js';
 import { LRUCache } from 'lru-cache';
-import type { SecretRef } from '../config/types.js';
-import { resolveSecret } from '../config/secrets.js';
+import type { SecretRef } from '../core/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
 import { WebhookSender } from '../observe/webhook.js';
-import { secretRef } from '../config/schema-parts.js';
-import { processSanctions } from '../observe/anomaly/sanctions.js';
+import { secretRef } from '../core/schema-parts.js';
+import { SANCTIONS, type Sanctions } from '../observe/anomaly/sanctions.js';
 import { StoreQuotas, type QuotaDecision, type QuotaGroup, type StoreFailurePolicy } from '../state/quota.js';
-import type { StateStore } from '../state/store.js';
+import { STATE_STORE, type StateStore } from '../state/store.js';
 
 export const RATE_LIMITED: GatewayErrorKind = Errors.RATE_LIMITED;
 
@@ -57,11 +58,16 @@ const limitSchema = {
   additionalProperties: false,
   required: ['rate'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,64}$' },
-    rate: { type: 'string', pattern: RATE_PATTERN },
-    burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
-    key: { type: 'array', maxItems: 4, items: { type: 'string', pattern: KEY_ITEM_PATTERN } },
-    cost: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,64}$', description: 'Name in the RateLimit headers (default: the rate text).' },
+    rate: { type: 'string', pattern: RATE_PATTERN, description: 'Requests per period: `20/s`, `5000/h`, `100/10s`, `1000/day`.' },
+    burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'Bucket capacity (default: the count of the rate).' },
+    key: {
+      type: 'array',
+      maxItems: 4,
+      items: { type: 'string', pattern: KEY_ITEM_PATTERN },
+      description: 'What a bucket is kept per, combined: ip (or ip/<v4 bits>/<v6 bits>), consumer, route, apikey[:<header>], header:<name>, claim:<name> (default [ip]).',
+    },
+    cost: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Units per request (default 1).' },
     onStoreFailure: {
       enum: ['local', 'allow', 'deny'],
       default: 'local',
@@ -70,29 +76,37 @@ const limitSchema = {
   },
 };
 
-export const rateLimitSchema: Record<string, unknown> = {
+const limitsSchema = (description: string) => ({ type: 'array', minItems: 1, maxItems: 8, items: limitSchema, description });
+
+export const rateLimitSchema: OptionsSchema<RateLimitOptions> = {
   type: 'object',
   additionalProperties: false,
   required: ['type', 'limits'],
   properties: {
     type: { const: 'rate-limit' },
-    mode: { enum: ['block', 'monitor'], default: 'block' },
-    scope: { enum: ['route', 'global'], default: 'route' },
-    headers: { type: 'boolean', default: false },
-    limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+    mode: { enum: ['block', 'monitor'], default: 'block', description: '`block` answers 429 over a limit; `monitor` counts and logs, and lets the request through.' },
+    scope: {
+      enum: ['route', 'global'],
+      default: 'route',
+      description: '`route`: buckets per route; `global`: routes with the same limits and keys share buckets.',
+    },
+    headers: { type: 'boolean', default: false, description: 'Also send RateLimit-Policy / RateLimit on admitted responses (always sent on a 429).' },
+    limits: limitsSchema('The limits a request must be within, all of them.'),
     alerts: {
       type: 'object',
+      description: 'Quota alerts: when a key has used these percentages of a limit, once per key and window.',
       additionalProperties: false,
       required: ['at'],
       properties: {
-        at: { type: 'array', minItems: 1, maxItems: 4, items: { type: 'integer', minimum: 1, maximum: 100 } },
+        at: { type: 'array', minItems: 1, maxItems: 4, items: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Percentages of a limit used.' },
         webhook: {
           type: 'object',
+          description: 'Where alerts are posted as JSON.',
           additionalProperties: false,
           required: ['url'],
           properties: {
-            url: { type: 'string', pattern: '^https?://' },
-            secret: secretRef,
+            url: { type: 'string', pattern: '^https?://', description: 'The receiver.' },
+            secret: { ...secretRef, description: 'HMAC-SHA256 key: the body is signed in `x-ztgate-signature: sha256=<hex>`.' },
           },
         },
       },
@@ -100,13 +114,14 @@ export const rateLimitSchema: Record<string, unknown> = {
     overrides: {
       type: 'array',
       maxItems: 32,
+      description: "The first override whose group the caller's principal has (consumer groups, roles) replaces `limits`.",
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['group', 'limits'],
         properties: {
-          group: { type: 'string', minLength: 1, maxLength: 128 },
-          limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+          group: { type: 'string', minLength: 1, maxLength: 128, description: 'A consumer group or role.' },
+          limits: limitsSchema('The limits in place of the base ones for that group.'),
         },
       },
     },
@@ -181,8 +196,7 @@ function validateLimits(list: LimitOptions[], path: string, issues: string[]): v
   });
 }
 
-function validate(options: Record<string, unknown>, _config: GatewayConfig): string[] {
-  const o = options as unknown as RateLimitOptions;
+function validate(o: RateLimitOptions, _config: GatewayConfig): string[] {
   const issues: string[] = [];
   validateLimits(o.limits ?? [], 'limits', issues);
   (o.overrides ?? []).forEach((ov, i) => validateLimits(ov.limits, `overrides[${i}].limits`, issues));
@@ -254,6 +268,8 @@ export class RateLimitStage implements Stage {
     options: RateLimitOptions,
     private readonly limiter: DistributedLimiter,
     private readonly log: Logger | null,
+    /** Alert sanctions of the process: a tightened consumer or network gets a share of its limits. */
+    private readonly sanctions: Sanctions | null = null,
     /** The process's state store (quotas), or null: every limit is decided on the gateways. */
     store: StateStore | null = null,
   ) {
@@ -313,7 +329,7 @@ export class RateLimitStage implements Stage {
   onRequest(ctx: RequestContext): StageResult | Promise<StageResult> {
     const set = this.setFor(ctx);
     // An alert rule may have tightened this consumer or network: each request then costs `scale` times more.
-    const scale = !processSanctions.active ? 1 : processSanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
+    const scale = this.sanctions === null || !this.sanctions.active ? 1 : this.sanctions.tightenFactor((ctx.state.identity as Principal | undefined)?.consumer ?? null, ctx.clientAddress);
     if (set.store) return this.withStore(ctx, set, set.store, scale);
     const local = this.decideLocally(ctx, set, scale);
     return this.conclude(ctx, set, local.key, local.decision, local.limitIndex);
@@ -426,12 +442,12 @@ export class RateLimitStage implements Stage {
 }
 
 /** The `rate-limit` stage type, on the process's limiter (shared over gossip). */
-export const rateLimitStage: StageFactory = {
+export const rateLimitStage = defineStage<RateLimitOptions>({
   type: 'rate-limit',
   schema: rateLimitSchema,
   validate,
   compile(options, context: StageContext): Stage {
-    const limiter = context.rateLimiter;
-    return new RateLimitStage(options as unknown as RateLimitOptions, limiter, context.log ?? null, context.stateStore ?? null);
+    const limiter = context.services.get(RATE_LIMITER);
+    return new RateLimitStage(options, limiter, context.log ?? null, context.services.find(SANCTIONS), context.services.find(STATE_STORE));
   },
-};
+});

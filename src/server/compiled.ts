@@ -1,22 +1,25 @@
 import { BlockList } from 'node:net';
 import type { GatewayConfig, ListenerConfig, RouteConfig } from '../config/types.js';
-import { addCidr } from '../config/cidr.js';
+import { addCidr } from '../core/cidr.js';
 import type { Router } from '../routing/router.js';
 import { buildRouters } from '../routing/route-table.js';
+import { internalRoutes, type InternalRoute } from './internal-routes.js';
 import { stageFactoryByType, stageFactories } from '../pipeline/registry.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
-import { IdentityRuntime } from '../identity/runtime.js';
+import type { CompiledRoute, ListenerInfo, StageContext } from '../pipeline/stage.js';
+import { Services } from '../pipeline/services.js';
+import { IDENTITY_RUNTIME, IdentityRuntime } from '../identity/runtime.js';
+import { RATE_LIMITER, type DistributedLimiter } from '../ratelimit/limiter.js';
+import { networkAdmission, SANCTIONS, type Sanctions } from '../observe/anomaly/sanctions.js';
 import type { Logger } from '../observe/log.js';
-import type { DistributedLimiter } from '../ratelimit/limiter.js';
 import { Upstream } from '../upstream/upstream.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
-import type { Metrics } from '../observe/metrics.js';
+import type { Metrics } from '../core/metrics.js';
 import type { RequestObserver } from '../observe/request-record.js';
 import { RequestRecorder } from '../observe/recorder.js';
+import { scrubString } from '../protect/log-scrub.js';
 import { OtlpExporter } from '../observe/otlp.js';
-import { resolveSecret } from '../config/secrets.js';
-import type { AccessLogPolicy } from '../observe/schema.js';
-import type { StateStore } from '../state/store.js';
+import { resolveSecret } from '../core/secrets.js';
+import { STATE_STORE, type StateStore } from '../state/store.js';
 
 /** What lives as long as the process, across config generations. */
 export interface ProcessServices {
@@ -26,39 +29,12 @@ export interface ProcessServices {
   readonly processes: number;
   readonly rateLimiter: DistributedLimiter;
   readonly metrics: Metrics;
+  /** What the alert rules imposed (blocked or tightened consumers and networks). */
+  readonly sanctions: Sanctions;
   /** Told of every finished request (anomaly detection); registered with each generation's recorder. */
   readonly observers: readonly RequestObserver[];
   /** The state store (src/state), created once per process from the first config's state section. */
   readonly stateStore?: StateStore | null;
-}
-
-/** What a request knows of the listener it arrived on. */
-export interface ListenerInfo {
-  readonly name: string;
-  readonly segment: string;
-  readonly scheme: 'http' | 'https';
-  /** Client certificates are requested and verified (a CA is configured). */
-  readonly mtls: boolean;
-}
-
-export interface CompiledRoute {
-  readonly name: string;
-  readonly config: RouteConfig;
-  readonly upstream: Upstream;
-  readonly stages: readonly Stage[];
-  /** Hooks pre-filtered so the hot path does not test every stage. */
-  readonly requestStages: readonly Stage[];
-  readonly responseStages: readonly Stage[];
-  readonly doneStages: readonly Stage[];
-  readonly needsRequestBody: boolean;
-  readonly needsResponseBody: boolean;
-  readonly maxBodyBytes: number;
-  readonly preserveHost: boolean;
-  readonly pathOptions: NormalizeOptions;
-  /** Client headers never forwarded (config identity.stripHeaders). */
-  readonly stripHeaders: ReadonlySet<string>;
-  readonly accessLog: AccessLogPolicy;
-  readonly recorder: RequestRecorder;
 }
 
 /**
@@ -80,6 +56,8 @@ export class CompiledConfig {
   readonly loosestPathOptions: NormalizeOptions;
   /** Access log, metrics and observers of finished requests. */
   readonly recorder: RequestRecorder;
+  /** The gateway's own endpoints (the signer's JWKS), asked before the routers; null when none. */
+  readonly internalRoutes: Router<InternalRoute> | null;
   /** Share of new traces sampled (0 without a trace collector). */
   readonly traceSample: number;
   private readonly exporter: OtlpExporter | null;
@@ -89,17 +67,18 @@ export class CompiledConfig {
     readonly identity: IdentityRuntime | null,
     services: ProcessServices,
   ) {
+    const shared = new Services().set(RATE_LIMITER, services.rateLimiter).set(SANCTIONS, services.sanctions);
+    if (identity) shared.set(IDENTITY_RUNTIME, identity);
+    if (services.stateStore) shared.set(STATE_STORE, services.stateStore);
     const context: StageContext = {
       config: source,
       log: services.log,
-      identity,
-      rateLimiter: services.rateLimiter,
+      services: shared,
       workers: services.workers,
       processes: services.processes,
       metrics: services.metrics,
-      stateStore: services.stateStore ?? null,
     };
-    this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null);
+    this.recorder = new RequestRecorder(services.log, source.observe.metrics ? services.metrics : null, scrubString);
     for (const o of services.observers) this.recorder.addObserver(o);
     const otlp = source.observe.tracing.otlp;
     this.traceSample = otlp ? source.observe.tracing.sample : 0;
@@ -126,14 +105,16 @@ export class CompiledConfig {
       allowSemicolon: source.routes.some((r) => r.path.allowSemicolon),
       allowEncodedSlash: source.routes.some((r) => r.path.allowEncodedSlash),
     };
-    const shared = [strict, loosest];
+    const common = [strict, loosest];
     // Identical options share one object so the handler compares references.
     const pathOptionsOf = (r: RouteConfig) =>
-      shared.find((o) => o.allowSemicolon === r.path.allowSemicolon && o.allowEncodedSlash === r.path.allowEncodedSlash) ??
+      common.find((o) => o.allowSemicolon === r.path.allowSemicolon && o.allowEncodedSlash === r.path.allowEncodedSlash) ??
       { allowSemicolon: r.path.allowSemicolon, allowEncodedSlash: r.path.allowEncodedSlash };
     this.loosestPathOptions = loosest.allowSemicolon || loosest.allowEncodedSlash ? loosest : strict;
     const strip = new Set(source.identity.stripHeaders);
-    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r), context, strip, this.recorder));
+    this.internalRoutes = internalRoutes(identity?.signer ?? null);
+    const admission = networkAdmission(services.sanctions);
+    this.routers = buildRouters(source, (r) => compileRoute(r, upstreams, pathOptionsOf(r), context, strip, this.recorder, admission));
     if (source.trustedProxies.length > 0) {
       const list = new BlockList();
       for (const p of source.trustedProxies) addCidr(list, p);
@@ -178,6 +159,7 @@ function compileRoute(
   context: StageContext,
   stripHeaders: ReadonlySet<string>,
   recorder: RequestRecorder,
+  admission: CompiledRoute['admission'],
 ): CompiledRoute {
   // Stages run in the registry's fixed order (identity before limits before
   // inspection...), whatever order the config lists them in.
@@ -190,6 +172,7 @@ function compileRoute(
     config: r,
     upstream: upstreams.get(r.upstream)!,
     stages,
+    admission,
     requestStages: stages.filter((s) => s.onRequest),
     responseStages: stages.filter((s) => s.onResponse),
     doneStages: stages.filter((s) => s.onDone),
@@ -201,6 +184,7 @@ function compileRoute(
     stripHeaders,
     accessLog: { ...context.config.observe.accessLog, ...r.accessLog },
     recorder,
+    series: recorder.seriesOf(r.name),
   };
 }
 

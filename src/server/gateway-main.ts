@@ -1,14 +1,16 @@
 import { readTuning } from '../config/env.js';
 import { createLogger } from '../observe/log.js';
+import { scrubLogArgs } from '../protect/log-scrub.js';
 import { Gateway } from './gateway.js';
-import { Metrics } from '../observe/metrics.js';
+import { Metrics } from '../core/metrics.js';
 import { watchProcess } from '../observe/process-metrics.js';
+import { watchLimiter } from '../ratelimit/metrics.js';
 import { createAnomalyDetector, type AnomalyDetector } from '../observe/anomaly/detector.js';
+import { Sanctions } from '../observe/anomaly/sanctions.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
 import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 import { startProcessStore, warnIfStateChanged } from '../state/process-store.js';
 import type { StateStore } from '../state/store.js';
-import { processSanctions } from '../observe/anomaly/sanctions.js';
 import type { GatewayConfig } from '../config/types.js';
 
 /**
@@ -17,9 +19,11 @@ import type { GatewayConfig } from '../config/types.js';
  * so or goes away.
  */
 const tuning = readTuning();
-const log = createLogger(tuning.logLevel, { role: 'gateway' });
+const log = createLogger(tuning.logLevel, { role: 'gateway' }, scrubLogArgs);
 /** This process's metrics; the supervisor merges every process's snapshots. */
 const metrics = new Metrics();
+/** What this process's alert rules imposed; read by the chain's admission and the identity and rate-limit stages. */
+const sanctions = new Sanctions();
 let gateway: Gateway | null = null;
 let alerts: AnomalyDetector | null = null;
 let limits: ProcessLimiter | null = null;
@@ -27,7 +31,7 @@ let limits: ProcessLimiter | null = null;
 let store: StateStore | null = null;
 let firstConfig: GatewayConfig | null = null;
 /** This process's slot among ZTGATE_PROCESSES (kept across restarts). */
-const index = Number(process.env.ZTGATE_PROCESS_INDEX ?? 0);
+const index = tuning.processIndex;
 let stopping = false;
 let started = false;
 
@@ -55,14 +59,15 @@ process.on('message', (message: ToGateway) => {
       startProcessLimiter(tuning, index, log)
         .then((l) => {
           limits = l;
-          watchProcess(metrics, l.limiter, () => l.gossipCounters());
+          watchProcess(metrics);
+          watchLimiter(metrics, l.limiter, () => l.gossipCounters());
           // One detector for the process's life: baselines survive reloads that keep the alerts section.
-          alerts = createAnomalyDetector(message.config.alerts, { log, metrics });
+          alerts = createAnomalyDetector(message.config.alerts, { log, metrics, sanctions });
           firstConfig = message.config;
           store = startProcessStore(message.config, log, metrics, tuning.processes);
           // Sanctions raised by alert rules hold on every process of every host that shares the store.
-          if (store) processSanctions.share(store.sanctionRelay());
-          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, observers: [alerts], stateStore: store };
+          if (store) sanctions.share(store.sanctionRelay());
+          const services = { log, workers: tuning.workers, processes: tuning.processes, rateLimiter: l.limiter, metrics, sanctions, observers: [alerts], stateStore: store };
           gateway = new Gateway(log, services, message.config);
           return gateway.init();
         })

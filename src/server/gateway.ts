@@ -1,11 +1,12 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket as UwsWebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { loadUws } from './uws.js';
 import { createHandler, createIntake, type HandlerHost } from './handler.js';
-import { CompiledConfig, listenerInfo, type ListenerInfo, type ProcessServices } from './compiled.js';
+import { CompiledConfig, listenerInfo, type ProcessServices } from './compiled.js';
+import type { ListenerInfo } from '../pipeline/stage.js';
 import type { GatewayConfig, ListenerConfig } from '../config/types.js';
-import { resolveSecret } from '../config/secrets.js';
+import { resolveSecret } from '../core/secrets.js';
 import type { Logger } from '../observe/log.js';
-import type { Gauge } from '../observe/metrics.js';
+import type { Gauge } from '../core/metrics.js';
 import type { Exchange } from '../proxy/exchange.js';
 import { admitUpgrade, type UpgradeHost } from '../proxy/websocket.js';
 import type { SessionRef, WebSocketSession } from '../proxy/websocket-session.js';

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { Errors, GatewayError, type GatewayErrorKind } from '../errors.js';
+import { Errors, type GatewayErrorKind } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { HeaderList } from '../pipeline/headers.js';
-import type { RequestContext, StageReply, StageResult } from '../pipeline/stage.js';
+import type { ListenerInfo, RequestContext } from '../pipeline/stage.js';
+import { runRequestStages } from '../pipeline/run.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { clientAddressOf } from '../proxy/forward-headers.js';
 import { Exchange, type ExchangeHost } from '../proxy/exchange.js';
 import type { BodyFraming } from '../proxy/forward-headers.js';
-import type { CompiledConfig, CompiledRoute, ListenerInfo } from './compiled.js';
-import { writeProblem } from './respond.js';
+import type { CompiledConfig } from './compiled.js';
+import { writeProblem } from '../pipeline/respond.js';
 import type { HttpResponseWithCert } from './uws.js';
 import type { RequestRecord } from '../observe/request-record.js';
-import { startSpan, type TraceSpan } from '../observe/trace.js';
-import { blockedReply, processSanctions } from '../observe/anomaly/sanctions.js';
+import { startSpan, type TraceSpan } from '../core/trace.js';
 
 /** What the handler needs of its process. */
 export interface HandlerHost {
@@ -52,7 +52,7 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     host.track(exchange);
     res.onAborted(() => exchange.onAborted());
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
-    runRequestStages(exchange, ctx.route, host.log);
+    runRequestStages(exchange, host.log);
   });
 }
 
@@ -147,14 +147,11 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
 
     const normalized = normalizePath(url, config.loosestPathOptions);
     if (!normalized.ok) return refuse(Errors.BAD_PATH, normalized.reason);
-    // The gateway's identity-signing key, published on every listener for upstream services.
-    const signer = config.identity?.signer;
-    if (signer && normalized.path === signer.config.jwksPath && (method === 'GET' || method === 'HEAD')) {
-      res.writeStatus('200 OK').writeHeader('content-type', 'application/jwk-set+json').writeHeader('cache-control', 'max-age=300');
-      res.end(method === 'HEAD' ? '' : signer.jwks);
-      return;
-    }
     const headers = new HeaderList(raw);
+    if (config.internalRoutes !== null) {
+      const internal = config.internalRoutes.lookup('', method, normalized.path);
+      if (internal.kind === 'found') return internal.value.serve(res, method);
+    }
     const lookup = config.routers.get(listener.name)!.lookup(headers.get('host')!, method, normalized.path);
     if (lookup.kind === 'not-found') return refuse(Errors.NOT_FOUND, `no route for ${method} ${normalized.path.slice(0, 256)}`);
     if (lookup.kind === 'method-not-allowed') {
@@ -229,48 +226,4 @@ function peerCertificateOf(res: HttpResponse): string | null {
   const cert = (res as HttpResponseWithCert).getX509Certificate();
   const pem = typeof cert === 'string' ? cert : Buffer.from(cert).toString('latin1');
   return pem.includes('-----BEGIN CERTIFICATE-----') ? pem : null;
-}
-
-/** What the request stages run for: an HTTP exchange or a WebSocket handshake. */
-export interface StagedRequest {
-  readonly ctx: RequestContext;
-  readonly aborted: boolean;
-  collectBody(): Promise<Buffer>;
-  reply(reply: StageReply): void;
-  forward(): void;
-  fail(error: GatewayError, closeClient: boolean): void;
-}
-
-/** Runs the route's request stages in order; synchronous stages cost no promise. */
-export function runRequestStages(exchange: StagedRequest, route: CompiledRoute, log: Logger): void {
-  // A network an alert rule blocked is refused on every route, public ones included, before any stage.
-  if (processSanctions.active) {
-    const block = processSanctions.blockedAddress(exchange.ctx.clientAddress);
-    if (block) return exchange.reply(blockedReply(block));
-  }
-  const stages = route.requestStages;
-  if (stages.length === 0 && !route.needsRequestBody) {
-    exchange.forward();
-    return;
-  }
-  void (async () => {
-    const ctx = exchange.ctx;
-    if (route.needsRequestBody) ctx.body = await exchange.collectBody();
-    for (const stage of stages) {
-      const t0 = performance.now();
-      let result: StageResult | Promise<StageResult> = stage.onRequest!(ctx);
-      if (result instanceof Promise) result = await result;
-      ctx.stageMs[stage.name] = performance.now() - t0;
-      if (exchange.aborted) return;
-      if (result) {
-        route.recorder.stageRefused(route.name, stage.name, result);
-        exchange.reply(result);
-        return;
-      }
-    }
-    exchange.forward();
-  })().catch((err: unknown) => {
-    log.error({ reqId: exchange.ctx.id, route: route.name, err }, 'request stage threw');
-    exchange.fail(new GatewayError(Errors.INTERNAL, 'request stage threw'), true);
-  });
 }

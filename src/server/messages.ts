@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/types.js';
-import type { MetricsSnapshot } from '../observe/metrics.js';
+import type { MetricsSnapshot } from '../core/metrics.js';
 
 /** Supervisor → gateway process. */
 export type ToGateway =

@@ -1,4 +1,4 @@
-import type { Counter, Gauge, Metrics } from '../observe/metrics.js';
+import type { Counter, Gauge, Metrics } from '../core/metrics.js';
 
 /** The state store's own series (registered once per process; they survive reloads). */
 export class StateMetrics {

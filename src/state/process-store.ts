@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
-import type { Metrics } from '../observe/metrics.js';
+import type { Metrics } from '../core/metrics.js';
 import { StateStore } from './store.js';
 
 /**

@@ -1,5 +1,5 @@
-import { secretRef } from '../config/schema-parts.js';
-import type { SecretRef } from '../config/types.js';
+import { secretRef } from '../core/schema-parts.js';
+import type { SecretRef } from '../core/secrets.js';
 
 /** The `state` section: where fleet state (quotas) lives beyond one process. Without it, every limit is decided in the gateway as before. */
 export interface StateSection {

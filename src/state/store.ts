@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'iovalkey';
 import type { Logger } from '../observe/log.js';
-import type { Metrics } from '../observe/metrics.js';
-import { resolveSecret } from '../config/secrets.js';
+import type { Metrics } from '../core/metrics.js';
+import { resolveSecret } from '../core/secrets.js';
+import { serviceKey } from '../pipeline/services.js';
 import { QUOTA_SCRIPT } from './quota-script.js';
 import { StateMetrics } from './metrics.js';
 import type { StateSection } from './schema.js';
@@ -74,6 +75,9 @@ export function serverVersion(info: string): { name: string; version: string; ma
  * timeoutMs, timed by one timer per batch. While the store is unreachable
  * checks are answered `unavailable` at once, without waiting.
  */
+/** The process's store as stages ask for it (src/pipeline/services.ts); absent without a state section. */
+export const STATE_STORE = serviceKey<StateStore>('state-store');
+
 export class StateStore {
   readonly keyPrefix: string;
   readonly timeoutMs: number;

@@ -1,4 +1,4 @@
-import type { CircuitBreakerConfig } from '../config/types.js';
+import type { CircuitBreakerConfig } from './types.js';
 import { WindowCounter } from './window.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';

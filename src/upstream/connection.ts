@@ -3,7 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { ResponseParser, ParseError, type ResponseHead } from './response-parser.js';
 import { Errors, GatewayError } from '../errors.js';
 import type { Target } from './target.js';
-import type { TimeoutConfig } from '../config/types.js';
+import type { TimeoutConfig } from './types.js';
 
 /**
  * The read buffer every plain upstream socket of this process shares: a read

@@ -1,4 +1,4 @@
-import type { HealthCheckConfig } from '../config/types.js';
+import type { HealthCheckConfig } from './types.js';
 import type { GatewayError } from '../errors.js';
 import { UpstreamConnection, type ConnectionOwner, type ExchangeHandler } from './connection.js';
 import type { ResponseHead } from './response-parser.js';

@@ -1,4 +1,4 @@
-import type { OutlierConfig } from '../config/types.js';
+import type { OutlierConfig } from './types.js';
 
 /**
  * Passive health of one target: consecutive 5xx answers or connect failures

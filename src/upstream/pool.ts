@@ -1,6 +1,6 @@
 import { UpstreamConnection, type ConnectionOwner } from './connection.js';
 import type { Target } from './target.js';
-import type { PoolConfig, TimeoutConfig } from '../config/types.js';
+import type { PoolConfig, TimeoutConfig } from './types.js';
 
 export type AcquireCallback = (conn: UpstreamConnection | null) => void;
 

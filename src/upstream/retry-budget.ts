@@ -1,4 +1,4 @@
-import type { RetryConfig } from '../config/types.js';
+import type { RetryConfig } from './types.js';
 import { WindowCounter } from './window.js';
 
 /**

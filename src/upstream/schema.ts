@@ -1,4 +1,4 @@
-import { name, secretRef } from '../config/schema-parts.js';
+import { name, secretRef } from '../core/schema-parts.js';
 
 /**
  * The `upstreams[]` section: targets and their weights, the balancer, active

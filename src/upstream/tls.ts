@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
-import { resolveSecret } from '../config/secrets.js';
-import type { UpstreamTlsConfig } from '../config/types.js';
+import { resolveSecret } from '../core/secrets.js';
+import type { UpstreamTlsConfig } from './types.js';
 
 /**
  * TLS options for an upstream's https:// targets, built once per config

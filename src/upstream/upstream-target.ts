@@ -1,4 +1,4 @@
-import type { UpstreamConfig } from '../config/types.js';
+import type { UpstreamConfig } from './types.js';
 import { CircuitBreaker, type CircuitState } from './circuit.js';
 import { OutlierDetector } from './outlier.js';
 import type { TargetPool } from './pool.js';

@@ -1,9 +1,8 @@
-import type { UpstreamConfig, TimeoutConfig } from '../config/types.js';
+import type { UpstreamConfig, TimeoutConfig } from './types.js';
 import type { GatewayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
-import type { Counter, Gauge, Metrics } from '../observe/metrics.js';
-import type { RequestContext } from '../pipeline/stage.js';
-import type { Balancer } from './balancers/balancer.js';
+import type { Counter, Gauge, Metrics } from '../core/metrics.js';
+import type { Balancer, BalanceKey } from './balancers/balancer.js';
 import { HashRing } from './balancers/hash-ring.js';
 import { LeastOutstanding } from './balancers/least-outstanding.js';
 import { RoundRobin } from './balancers/round-robin.js';
@@ -113,7 +112,7 @@ export class Upstream {
    * failed on, skipped) and counts it in flight; null when no target can take
    * it.
    */
-  begin(ctx: RequestContext | null, tried: readonly UpstreamTarget[] | null = null): Attempt | null {
+  begin(ctx: BalanceKey | null, tried: readonly UpstreamTarget[] | null = null): Attempt | null {
     const t = now();
     this.pickAt = t;
     this.tried = tried;

@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import AjvModule, { type ValidateFunction } from 'ajv';
 import { unsafeRegexReason } from './safe-regex.js';
 import { Errors } from '../errors.js';
-import type { RequestContext, Stage, StageFactory, StageReply, StageResult } from '../pipeline/stage.js';
+import type { RequestContext, Stage, StageReply, StageResult } from '../pipeline/stage.js';
+import { defineStage, type OptionsSchema } from '../pipeline/define-stage.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
 
 interface ValidateOptions {
@@ -25,31 +26,44 @@ interface ValidateOptions {
 // Same token rule as routes' match.methods (src/config/schema.ts).
 const method = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Z-]{1,32}$" };
 const mediaType = { type: 'string', pattern: "^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)$" };
-const size = (max: number) => ({ type: 'integer', minimum: 0, maximum: max });
+const size = (max: number, description: string) => ({ type: 'integer', minimum: 0, maximum: max, description });
 
-const schema = {
+const schema: OptionsSchema<ValidateOptions> = {
   type: 'object',
   additionalProperties: false,
   required: ['type'],
   properties: {
     type: { const: 'validate' },
-    methods: { type: 'array', minItems: 1, uniqueItems: true, items: method },
-    contentTypes: { type: 'array', minItems: 1, uniqueItems: true, items: mediaType },
-    maxUrlBytes: size(1024 * 1024),
-    maxHeaders: size(10_000),
-    maxHeaderBytes: size(1024 * 1024),
-    maxBodyBytes: size(Number.MAX_SAFE_INTEGER),
+    methods: { type: 'array', minItems: 1, uniqueItems: true, items: method, description: 'Allowed methods (405 with Allow otherwise).' },
+    contentTypes: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: mediaType,
+      description: 'Allowed media types of requests with a body, lowercase, parameters ignored; `type/*` allowed (415 otherwise).',
+    },
+    maxUrlBytes: size(1024 * 1024, 'Longest path (as normalized) plus query, in bytes (414 beyond).'),
+    maxHeaders: size(10_000, 'Most request header fields (431 beyond).'),
+    maxHeaderBytes: size(1024 * 1024, 'Largest total of header names and values, in bytes (431 beyond).'),
+    maxBodyBytes: size(Number.MAX_SAFE_INTEGER, 'Largest request body, in bytes (413 beyond).'),
     json: {
       type: 'object',
+      description: 'Structural limits of JSON bodies, checked by a streaming scanner before anything is parsed; present (even empty) turns JSON checking on.',
       additionalProperties: false,
       properties: {
-        maxDepth: { type: 'integer', minimum: 1, maximum: 4096, default: 32 },
-        maxKeys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 1000 },
-        maxArrayLength: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 10_000 },
-        maxStringLength: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1024 * 1024 },
+        maxDepth: { type: 'integer', minimum: 1, maximum: 4096, default: 32, description: 'Nesting of arrays and objects; the top-level container is depth 1.' },
+        maxKeys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 1000, description: 'Members of one object.' },
+        maxArrayLength: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 10_000, description: 'Elements of one array.' },
+        maxStringLength: {
+          type: 'integer',
+          minimum: 1,
+          maximum: Number.MAX_SAFE_INTEGER,
+          default: 1024 * 1024,
+          description: 'Characters (code points; an escape counts one) of one string, keys included.',
+        },
       },
     },
-    schema: { type: ['object', 'boolean'] },
+    schema: { type: ['object', 'boolean'], description: 'JSON Schema for JSON request bodies (compiled once, at config load; a body that fails it gets 400 ZTG_BODY_INVALID).' },
   },
 };
 
@@ -217,11 +231,10 @@ function refuse(error: StageReply['error'], limit: string, max: number | undefin
  * and body sizes, JSON shape limits (checked by a streaming tokenizer before
  * anything is parsed) and an optional JSON Schema for JSON bodies.
  */
-export const validateStage: StageFactory = {
+export const validateStage = defineStage<ValidateOptions>({
   type: 'validate',
   schema,
-  validate(options) {
-    const o = options as unknown as ValidateOptions;
+  validate(o) {
     const issues: string[] = [];
     if (o.schema !== undefined) {
       try {
@@ -233,6 +246,6 @@ export const validateStage: StageFactory = {
     return issues;
   },
   compile(options): Stage {
-    return new ValidateStage(options as unknown as ValidateOptions);
+    return new ValidateStage(options);
   },
-};
+});

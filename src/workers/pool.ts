@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { workerExecArgv } from './exec-argv.js';
-import { newHistogram } from '../observe/metrics.js';
+import { newHistogram } from '../core/metrics.js';
 
 export interface PoolOptions {
   filename: string;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Metrics } from '../../src/observe/metrics.js';
+import { Metrics } from '../../src/core/metrics.js';
 import { isMetricsSnapshot, MetricsMerger } from '../../src/observe/metrics-merge.js';
 import { escapeLabelValue, renderPrometheus } from '../../src/observe/prometheus.js';
 import { LiveView } from '../../src/admin/live.js';

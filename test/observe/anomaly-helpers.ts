@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Logger } from '../../src/observe/log.js';
-import { Metrics } from '../../src/observe/metrics.js';
+import { Metrics } from '../../src/core/metrics.js';
 import type { RequestRecord } from '../../src/observe/request-record.js';
 import { validateConfig } from '../../src/config/load.js';
 import { validateAlertsSection } from '../../src/observe/anomaly/validate.js';

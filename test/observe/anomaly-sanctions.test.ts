@@ -1,10 +1,10 @@
 import t from 'tap';
-import { HeaderList } from '../../src/pipeline/headers.js';
+import { fakeRequestContext } from '../helpers/request-context.js';
 import type { RequestContext, StageContext, StageReply } from '../../src/pipeline/stage.js';
 import { ManualClock } from '../../src/ratelimit/gcra.js';
 import { DistributedLimiter } from '../../src/ratelimit/limiter.js';
 import { RateLimitStage } from '../../src/ratelimit/stage.js';
-import { blockedReply, processSanctions, Sanctions } from '../../src/observe/anomaly/sanctions.js';
+import { blockedReply, Sanctions } from '../../src/observe/anomaly/sanctions.js';
 
 t.test('sanctions: block and tighten expire, the strongest tighten wins, the table is bounded', async (t) => {
   const clock = { now: 1_000_000 };
@@ -44,42 +44,27 @@ t.test('sanctions: block and tighten expire, the strongest tighten wins, the tab
 
 function ctx(consumer: string | null, ip = '198.51.100.7'): RequestContext {
   const identity = consumer ? { method: 'apiKey', subject: consumer, consumer, environment: 'prod', scopes: new Set(), roles: new Set(), claims: {} } : undefined;
-  return {
-    id: 'req-1',
-    method: 'GET',
-    path: '/',
-    query: '',
-    headers: new HeaderList([]),
-    clientAddress: ip,
-    peerAddress: ip,
-    route: { name: 'orders' },
-    params: null,
-    body: null,
-    state: identity ? { identity } : {},
-    upstreamHeaders: [],
-    peerCertificate: () => null,
-    startedAt: 0,
-  } as unknown as RequestContext;
+  return fakeRequestContext({ clientAddress: ip, peerAddress: ip, headers: [], state: identity ? { identity } : {} });
 }
 
 t.test('rate-limit stage: a tightened consumer or network pays factor × the cost, within the burst', async (t) => {
-  t.teardown(() => processSanctions.clear());
+  const sanctions = new Sanctions();
   const log = { warn: () => {} } as unknown as StageContext['log'];
   const admitted = (s: RateLimitStage, c: RequestContext, n: number) => {
     let ok = 0;
     for (let i = 0; i < n; i++) if (s.onRequest(c) === undefined) ok++;
     return ok;
   };
-  const fresh = () => new RateLimitStage({ limits: [{ rate: '10/s', burst: 10, key: ['consumer'] }] }, new DistributedLimiter({ clock: new ManualClock() }), log);
+  const fresh = () => new RateLimitStage({ limits: [{ rate: '10/s', burst: 10, key: ['consumer'] }] }, new DistributedLimiter({ clock: new ManualClock() }), log, sanctions);
   t.equal(admitted(fresh(), ctx('alice'), 20), 10, 'untightened: the burst');
-  processSanctions.impose('consumer:alice', { type: 'tighten', factor: 5, durationMs: 60_000 }, 'spike');
+  sanctions.impose('consumer:alice', { type: 'tighten', factor: 5, durationMs: 60_000 }, 'spike');
   t.equal(admitted(fresh(), ctx('alice'), 20), 2, 'tightened by 5: a fifth');
   t.equal(admitted(fresh(), ctx('bob'), 20), 10, 'another consumer is untouched');
-  processSanctions.impose('network:203.0.113.0/24', { type: 'tighten', factor: 1000, durationMs: 60_000 }, 'scan');
+  sanctions.impose('network:203.0.113.0/24', { type: 'tighten', factor: 1000, durationMs: 60_000 }, 'scan');
   const s = fresh();
   t.equal(admitted(s, ctx(null, '203.0.113.50'), 20), 1, 'a factor past the burst costs the whole burst: one request, not none');
   const r = s.onRequest(ctx(null, '203.0.113.50')) as StageReply;
   t.equal(r.error.code, 'ZTG_RATE_LIMITED', 'beyond it: the ordinary 429');
-  processSanctions.clear();
+  sanctions.clear();
   t.equal(admitted(fresh(), ctx('alice'), 20), 10, 'sanctions lifted: the burst again');
 });

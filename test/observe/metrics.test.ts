@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Metrics, OTHER, addHistogramData, newHistogram } from '../../src/observe/metrics.js';
+import { Metrics, OTHER, addHistogramData, newHistogram } from '../../src/core/metrics.js';
 
 t.test('histogram snapshots carry exact bucket counts, and are not taken again while unchanged', async (t) => {
   const m = new Metrics();

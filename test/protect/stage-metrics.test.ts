@@ -1,7 +1,7 @@
 import t from 'tap';
 import { HeaderList } from '../../src/pipeline/headers.js';
 import type { RequestContext, ResponseContext, Stage, StageContext } from '../../src/pipeline/stage.js';
-import { Metrics } from '../../src/observe/metrics.js';
+import { Metrics } from '../../src/core/metrics.js';
 import { protectStage } from '../../src/protect/stage.js';
 
 const log = { info() {}, warn() {}, error() {}, debug() {}, isLevelEnabled: () => true } as unknown as StageContext['log'];

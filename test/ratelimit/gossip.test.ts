@@ -1,7 +1,9 @@
 import t from 'tap';
 import { createSocket } from 'node:dgram';
 import { createHmac } from 'node:crypto';
-import { Gossip, gossipOptionsFor, MAX_DATAGRAM, readGossipEnv } from '../../src/ratelimit/gossip.js';
+import { Gossip, MAX_DATAGRAM } from '../../src/ratelimit/gossip.js';
+import { gossipOptionsFor } from '../../src/ratelimit/process-limiter.js';
+import { readGossipEnv } from '../../src/config/env.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 

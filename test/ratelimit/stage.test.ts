@@ -1,32 +1,22 @@
 import t from 'tap';
+import { fakeRequestContext } from '../helpers/request-context.js';
 import { HeaderList } from '../../src/pipeline/headers.js';
 import type { RequestContext, ResponseContext, StageContext, StageReply } from '../../src/pipeline/stage.js';
-import { Metrics } from '../../src/observe/metrics.js';
-import { startSpan } from '../../src/observe/trace.js';
+import { Metrics } from '../../src/core/metrics.js';
 import { ManualClock } from '../../src/ratelimit/gcra.js';
-import { DistributedLimiter } from '../../src/ratelimit/limiter.js';
+import { DistributedLimiter, RATE_LIMITER } from '../../src/ratelimit/limiter.js';
+import { Services } from '../../src/pipeline/services.js';
 import { RATE_LIMITED, rateLimitSchema, rateLimitStage, RateLimitStage, type RateLimitOptions } from '../../src/ratelimit/stage.js';
 
 function ctx(over: { ip?: string; route?: string; identity?: unknown; headers?: string[] } = {}): RequestContext {
-  return {
-    id: 'req-1',
-    method: 'GET',
-    path: '/',
-    query: '',
-    headers: new HeaderList(over.headers ?? []),
-    clientAddress: over.ip ?? '198.51.100.7',
-    peerAddress: over.ip ?? '198.51.100.7',
-    listener: {} as RequestContext['listener'],
+  const ip = over.ip ?? '198.51.100.7';
+  return fakeRequestContext({
+    clientAddress: ip,
+    peerAddress: ip,
     route: { name: over.route ?? 'orders' } as RequestContext['route'],
-    params: null,
-    body: null,
+    headers: over.headers ?? [],
     state: over.identity ? { identity: over.identity } : {},
-    upstreamHeaders: [],
-    peerCertificate: () => null,
-    startedAt: 0,
-    span: startSpan(undefined),
-    stageMs: {},
-  };
+  });
 }
 
 const logs: unknown[][] = [];
@@ -139,6 +129,6 @@ t.test('factory: schema and validation', async (tt) => {
   tt.same(rateLimitStage.validate!({ type: 'rate-limit', limits: [{ rate: '20/s', key: ['ip/24'] }] }, cfg), []);
   tt.match(rateLimitStage.validate!({ type: 'rate-limit', limits: [{ rate: '2/s', cost: 5 }] }, cfg), [/cost: larger than the burst/]);
   tt.match(rateLimitStage.validate!({ type: 'rate-limit', limits: [{ rate: '2/s', key: ['ip/40'] }] }, cfg), [/prefix out of range/]);
-  const compiled = rateLimitStage.compile({ type: 'rate-limit', limits: [{ rate: '1/s' }] }, { config: cfg, log, identity: null, rateLimiter: new DistributedLimiter({}), workers: 1, processes: 1, metrics: new Metrics() } as StageContext);
+  const compiled = rateLimitStage.compile({ type: 'rate-limit', limits: [{ rate: '1/s' }] }, { config: cfg, log, services: new Services().set(RATE_LIMITER, new DistributedLimiter({})), workers: 1, processes: 1, metrics: new Metrics() } as StageContext);
   tt.equal(compiled.name, 'rate-limit');
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import pino from 'pino';
 import { accessLineWriter, formatAccessLine } from '../../src/observe/access-line.js';
+import { scrubString } from '../../src/protect/log-scrub.js';
 import type { RequestRecord } from '../../src/observe/request-record.js';
 
 const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
@@ -27,7 +28,7 @@ const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
 });
 
 t.test('the hand-built access line is one valid JSON line, as pino would print it', async (t) => {
-  const line = formatAccessLine(record(), 30, ',"pid":7,"role":"gateway"');
+  const line = formatAccessLine(record(), 30, ',"pid":7,"role":"gateway"', scrubString);
   t.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'), 'one line');
   t.match(JSON.parse(line), {
     level: 30, pid: 7, role: 'gateway', msg: 'access', access: true, reqId: 'req-1', route: 'orders', upstream: 'app', status: 200, consumer: 'acme',
@@ -37,7 +38,7 @@ t.test('the hand-built access line is one valid JSON line, as pino would print i
 });
 
 t.test('hostile strings stay inside their field; personal data in the path is scrubbed', async (t) => {
-  const line = formatAccessLine(record({ path: '/a"b\\c/\u0001/4111111111111111', consumer: 'x","admin":true,"y":"', route: '', upstream: '', code: 'ZTG_BAD_PATH', status: 400 }), 30, '');
+  const line = formatAccessLine(record({ path: '/a"b\\c/\u0001/4111111111111111', consumer: 'x","admin":true,"y":"', route: '', upstream: '', code: 'ZTG_BAD_PATH', status: 400 }), 30, '', scrubString);
   const parsed = JSON.parse(line);
   t.equal(parsed.consumer, 'x","admin":true,"y":"', 'the consumer name is one string');
   t.notOk('admin' in parsed, 'no field injected');
@@ -49,7 +50,7 @@ t.test('hostile strings stay inside their field; personal data in the path is sc
 
 t.test("one event-loop turn's access lines reach the destination as one write, in order", async (t) => {
   const writes: string[] = [];
-  const write = accessLineWriter(pino({ level: 'info' }, { write: (s: string) => void writes.push(s) }));
+  const write = accessLineWriter(pino({ level: 'info' }, { write: (s: string) => void writes.push(s) }), scrubString);
   for (const id of ['a', 'b', 'c']) write(record({ id }));
   t.equal(writes.length, 0, 'nothing written within the turn');
   await new Promise((r) => setImmediate(r));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import pino from 'pino';
-import { Metrics } from '../../src/observe/metrics.js';
+import { Metrics } from '../../src/core/metrics.js';
 import { Sanctions } from '../../src/observe/anomaly/sanctions.js';
 import { StateStore } from '../../src/state/store.js';
 import { parseSanction } from '../../src/state/sanction-relay.js';

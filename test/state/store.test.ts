@@ -1,6 +1,6 @@
 import t from 'tap';
 import pino from 'pino';
-import { Metrics } from '../../src/observe/metrics.js';
+import { Metrics } from '../../src/core/metrics.js';
 import { StateStore, serverVersion } from '../../src/state/store.js';
 import { StoreQuotas } from '../../src/state/quota.js';
 import { limitFromRate } from '../../src/ratelimit/gcra.js';

@@ -13,7 +13,7 @@ import { Upstream, type Attempt } from '../../src/upstream/upstream.js';
 import { CircuitBreaker, type CircuitState } from '../../src/upstream/circuit.js';
 import { RetryBudget } from '../../src/upstream/retry-budget.js';
 import { OutlierDetector } from '../../src/upstream/outlier.js';
-import { Metrics } from '../../src/observe/metrics.js';
+import { Metrics } from '../../src/core/metrics.js';
 import { Errors, GatewayError } from '../../src/errors.js';
 
 function upstreamConfig(u: Record<string, unknown>): UpstreamConfig {

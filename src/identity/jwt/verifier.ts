@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { unwatchPool, watchPool, WorkerPool } from '../../workers/pool.js';
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { resolveSecret } from '../../config/secrets.js';
+import { resolveSecret } from '../../core/secrets.js';
 import type { Logger } from '../../observe/log.js';
 import type { AuthFailure, AuthResult, IssuerConfig, Principal } from '../types.js';
 import { algFamily } from './algorithms.js';

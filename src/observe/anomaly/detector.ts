@@ -1,8 +1,8 @@
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../../core/metrics.js';
 import type { RequestObserver, RequestRecord } from '../request-record.js';
 import { WebhookSender } from '../webhook.js';
-import { resolveSecret } from '../../config/secrets.js';
+import { resolveSecret } from '../../core/secrets.js';
 import type { ToSupervisor } from '../../server/messages.js';
 import { networkOf } from './network.js';
 import { RegionTable } from './regions.js';
@@ -12,7 +12,7 @@ import { ErrorRatio } from './rules/errors.js';
 import { Latency } from './rules/latency.js';
 import { Novelty } from './rules/novelty.js';
 import { Spike } from './rules/spike.js';
-import { processSanctions, type Sanctions } from './sanctions.js';
+import type { Sanctions } from './sanctions.js';
 import { AlertSinks } from './sinks.js';
 import type { AlertsSection, KeyBy, RuleConfig } from './types.js';
 
@@ -21,8 +21,8 @@ export interface DetectorDeps {
   metrics: Metrics;
   /** Epoch milliseconds (tests inject a clock). */
   now?: () => number;
-  /** Where block/tighten actions go; default: this process's table, read by the stages. */
-  sanctions?: Sanctions;
+  /** Where block/tighten actions go: the process's table, read by the chain's admission and the stages. */
+  sanctions: Sanctions;
   /** To the supervisor; default: process.send when this is a cluster worker. */
   send?: ((message: ToSupervisor) => void) | null;
 }
@@ -85,7 +85,7 @@ function defaultSend(): ((message: ToSupervisor) => void) | null {
  */
 export function createAnomalyDetector(section: AlertsSection, deps: DetectorDeps): AnomalyDetector {
   const now = deps.now ?? Date.now;
-  const sanctions = deps.sanctions ?? processSanctions;
+  const sanctions = deps.sanctions;
   const send = deps.send === undefined ? defaultSend() : deps.send;
 
   const compile = (s: AlertsSection): Compiled => {

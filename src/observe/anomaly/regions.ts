@@ -1,6 +1,6 @@
 import { BlockList } from 'node:net';
 import { LRUCache } from 'lru-cache';
-import { addCidr, inBlockList } from '../../config/cidr.js';
+import { addCidr, inBlockList } from '../../core/cidr.js';
 import type { RegionConfig } from './types.js';
 
 /** The region of addresses outside every configured CIDR. */

@@ -1,6 +1,7 @@
 import { Errors } from '../../errors.js';
 import type { StageReply } from '../../pipeline/stage.js';
 import { networkOf } from './network.js';
+import { serviceKey } from '../../pipeline/services.js';
 import type { ActionConfig } from './types.js';
 import type { SanctionRelay, SharedSanction } from '../../state/sanction-relay.js';
 
@@ -128,8 +129,8 @@ export class Sanctions {
   }
 }
 
-/** The sanctions of this process, consulted by the identity and rate-limit stages. */
-export const processSanctions = new Sanctions();
+/** The sanctions of this process: imposed by the alert rules, consulted by the chain's admission and the identity and rate-limit stages. */
+export const SANCTIONS = serviceKey<Sanctions>('sanctions');
 
 /** The 403 a blocked consumer or network gets, with when to come back. */
 export function blockedReply(block: Block, now = Date.now()): StageReply {
@@ -137,5 +138,14 @@ export function blockedReply(block: Block, now = Date.now()): StageReply {
     error: Errors.BLOCKED,
     reason: `${block.subject} blocked by alert rule "${block.rule}"`,
     headers: [['retry-after', String(Math.max(1, Math.ceil((block.until - now) / 1000)))]],
+  };
+}
+
+/** The chain's first entry on every route: a network an alert rule blocked is refused before any stage. */
+export function networkAdmission(sanctions: Sanctions): (clientAddress: string) => StageReply | undefined {
+  return (clientAddress) => {
+    if (!sanctions.active) return undefined;
+    const block = sanctions.blockedAddress(clientAddress);
+    return block ? blockedReply(block) : undefined;
   };
 }

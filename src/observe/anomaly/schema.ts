@@ -1,4 +1,4 @@
-import { name, secretRef } from '../../config/schema-parts.js';
+import { name, secretRef } from '../../core/schema-parts.js';
 
 /**
  * JSON Schema of the top-level `alerts` section. Each rule kind accepts only

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Counter, Metrics } from '../metrics.js';
+import type { Counter, Metrics } from '../../core/metrics.js';
 import type { WebhookSender } from '../webhook.js';
 import type { ToSupervisor } from '../../server/messages.js';
 import type { Alert } from './types.js';

@@ -1,4 +1,4 @@
-import type { SecretRef } from '../../config/types.js';
+import type { SecretRef } from '../../core/secrets.js';
 
 /** The `alerts` section as written in YAML, after schema validation (see schema.ts). */
 

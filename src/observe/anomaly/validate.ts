@@ -1,6 +1,6 @@
 import { BlockList } from 'node:net';
-import { addCidr } from '../../config/cidr.js';
-import { resolveSecret } from '../../config/secrets.js';
+import { addCidr } from '../../core/cidr.js';
+import { resolveSecret } from '../../core/secrets.js';
 import type { GatewayConfig } from '../../config/types.js';
 
 /**

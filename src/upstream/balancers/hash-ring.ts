@@ -1,8 +1,7 @@
-import type { HashOn } from '../../config/types.js';
-import type { RequestContext } from '../../pipeline/stage.js';
+import type { HashOn } from '../types.js';
 import { hash32 } from '../hash.js';
 import type { UpstreamTarget } from '../upstream-target.js';
-import type { Balancer } from './balancer.js';
+import type { Balancer, BalanceKey } from './balancer.js';
 import { RoundRobin } from './round-robin.js';
 import { cookieValue } from './cookie.js';
 
@@ -48,7 +47,7 @@ export class HashRing implements Balancer {
     this.owners = Uint16Array.from(entries, (e) => e[1]);
   }
 
-  pick(ctx: RequestContext | null, usable: (t: UpstreamTarget) => boolean): UpstreamTarget | null {
+  pick(ctx: BalanceKey | null, usable: (t: UpstreamTarget) => boolean): UpstreamTarget | null {
     const key = ctx ? this.keyOf(ctx) : null;
     if (key === null) return this.fallback.pick(ctx, usable);
     return this.lookup(hash32(key), usable);
@@ -80,7 +79,7 @@ export class HashRing implements Balancer {
     return null;
   }
 
-  private keyOf(ctx: RequestContext): string | null {
+  private keyOf(ctx: BalanceKey): string | null {
     if (this.header !== null) return ctx.headers.get(this.header) ?? null;
     if (this.cookie !== null) {
       const cookie = ctx.headers.get('cookie');

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { SecretRef } from './types.js';
 import { fileProblem } from '../util/file-error.js';
+
+/** A secret is never required inline: it comes from the environment or a file. */
+export type SecretRef = { env: string } | { file: string };
 
 /** Reads a secret from the environment or a file; config never needs it inline. */
 export function resolveSecret(ref: SecretRef): string {

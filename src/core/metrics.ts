@@ -65,6 +65,12 @@ export function addHistogramData(into: hdr.JsHistogram, data: HistogramData): vo
   for (let i = 0; i < counts.length; i++) if (counts[i] > 0) into.recordValueWithCount(into.valueFromIndex(first + i), counts[i]);
 }
 
+/** Records a duration in milliseconds on one series (stored as whole microseconds, within the layout's range). */
+export function recordMs(series: hdr.JsHistogram, ms: number): void {
+  const us = Math.round(ms * 1000);
+  series.recordValue(us < 1 ? 1 : us > 600_000_000 ? 600_000_000 : us);
+}
+
 abstract class Family<T> {
   protected readonly series = new Map<string, T>();
   constructor(
@@ -107,6 +113,11 @@ export class Counter extends Family<{ n: number }> {
     this.seriesOf(values, () => ({ n: 0 })).n += n;
   }
 
+  /** The series of these label values, for a caller that counts on it often (resolved once: no key built per count). */
+  at(values: readonly string[]): { n: number } {
+    return this.seriesOf(values, () => ({ n: 0 }));
+  }
+
   /** Sets a total counted elsewhere (it must only grow). */
   set(values: readonly string[], total: number): void {
     this.seriesOf(values, () => ({ n: 0 })).n = total;
@@ -133,8 +144,12 @@ export class Histogram extends Family<hdr.JsHistogram> {
 
   /** Records a duration in milliseconds (stored as whole microseconds). */
   recordMs(values: readonly string[], ms: number): void {
-    const us = Math.round(ms * 1000);
-    this.seriesOf(values, newHistogram).recordValue(us < 1 ? 1 : us > 600_000_000 ? 600_000_000 : us);
+    recordMs(this.seriesOf(values, newHistogram), ms);
+  }
+
+  /** The series of these label values, for a caller that records on it often (pass it to recordMs). */
+  at(values: readonly string[]): hdr.JsHistogram {
+    return this.seriesOf(values, newHistogram);
   }
 
   snapshot(): FamilySnapshot<HistogramData> {
