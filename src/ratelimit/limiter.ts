@@ -94,7 +94,7 @@ export function rendezvous(hash: number, members: readonly string[], seedOf: (id
 
 export class DistributedLimiter {
   readonly table: BucketTable;
-  private readonly gossip: Gossip | null;
+  private gossip: Gossip | null;
   private readonly clock: Clock;
   private readonly flushMs: number;
   private readonly staleOwnerMs: number;
@@ -139,6 +139,16 @@ export class DistributedLimiter {
     this.maxDatagramsPerFlush = options.maxDatagramsPerFlush ?? 48;
     this.log = options.log ?? null;
     this.gossip?.on('message', this.onMessage);
+  }
+
+  /**
+   * Joins a gossip channel started after the limiter (a process starts it only once a config has
+   * rate limits): from then on buckets are shared; until then every decision was this process's.
+   */
+  attachGossip(gossip: Gossip): void {
+    if (this.gossip) return;
+    this.gossip = gossip;
+    gossip.on('message', this.onMessage);
   }
 
   /** Makes a policy known, so hits and state naming its id can be applied (every stage registers its policies). */

@@ -8,7 +8,7 @@ import { watchLimiter } from '../ratelimit/metrics.js';
 import { createAnomalyDetector, type AnomalyDetector } from '../observe/anomaly/detector.js';
 import { Sanctions } from '../observe/anomaly/sanctions.js';
 import type { ToGateway, ToSupervisor } from './messages.js';
-import { startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
+import { hasRateLimits, startProcessLimiter, type ProcessLimiter } from '../ratelimit/process-limiter.js';
 import { startProcessStore, warnIfStateChanged } from '../state/process-store.js';
 import type { StateStore } from '../state/store.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -56,9 +56,11 @@ process.on('message', (message: ToGateway) => {
     case 'start':
       if (started) return;
       started = true;
-      startProcessLimiter(tuning, index, log)
-        .then((l) => {
-          limits = l;
+      limits = startProcessLimiter(tuning, index, log);
+      // Gossip only for a config with rate limits: the limiter decides alone until then.
+      (hasRateLimits(message.config) ? limits.share() : Promise.resolve())
+        .then(() => {
+          const l = limits!;
           watchProcess(metrics);
           watchLimiter(metrics, l.limiter, () => l.gossipCounters());
           // One detector for the process's life: baselines survive reloads that keep the alerts section.
@@ -86,6 +88,7 @@ process.on('message', (message: ToGateway) => {
         send({ type: 'reloaded', generation: message.generation, ok: false, error: 'process still starting; it starts with the config it was given' });
         return;
       }
+      if (hasRateLimits(message.config)) void limits?.share();
       gateway.reload(message.config).then(
         ({ listenersChanged }) => {
           alerts?.reconfigure(message.config.alerts);
