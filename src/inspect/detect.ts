@@ -7,6 +7,8 @@ import { views, urlDecode, type Location } from './normalize.js';
 import { detectSqli } from './sqli.js';
 import { detectXss } from './xss.js';
 import { detectMisc } from './misc.js';
+import { detectCode, plainCode } from './code.js';
+import { detectShell } from './shell.js';
 import type { Finding } from './types.js';
 
 export type { Location } from './normalize.js';
@@ -40,12 +42,19 @@ const OVERLAP = 1024;
 const PLAIN = /^[A-Za-z0-9_.@-]{0,256}$/;
 
 function inspectOne(value: string, location: Location, level: Level): InspectResult {
-  if (PLAIN.test(value) && value.indexOf('--') < 0 && value.indexOf('@@') < 0) return { score: 0, rules: [] };
+  if (PLAIN.test(value) && value.indexOf('--') < 0 && value.indexOf('@@') < 0) return score(plainCode(value.toLowerCase()), level);
   const { decoded, sql, markup } = views(value, location);
   const findings: Finding[] = [];
   findings.push(...detectSqli(sql));
   findings.push(...detectXss(markup));
   findings.push(...detectMisc(decoded, location));
+  findings.push(...detectShell(decoded));
+  findings.push(...detectCode(markup));
+  return score(findings, level);
+}
+
+function score(findings: Finding[], level: Level): InspectResult {
+  if (findings.length === 0) return { score: 0, rules: [] };
   let score = 0;
   const rules: string[] = [];
   const seen = new Set<string>();
