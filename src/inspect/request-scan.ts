@@ -1,4 +1,7 @@
 import { inspectForm, inspectJson, inspectValue, type Level, type LocatedFinding } from './detect.js';
+import { parseMultipart } from './multipart.js';
+import { scannerName } from './scanner.js';
+import { CRITICAL } from './types.js';
 
 /** What of a request is inspected; plain data, so it can cross to a worker thread. */
 export interface ScanInput {
@@ -9,7 +12,9 @@ export interface ScanInput {
   headers: [string, string][];
   cookies: [string, string][];
   body: string | null;
-  bodyKind: 'json' | 'form' | 'text' | null;
+  bodyKind: 'json' | 'form' | 'multipart' | 'text' | null;
+  /** The multipart boundary, for bodyKind 'multipart'. */
+  boundary?: string | null;
 }
 
 export interface ScanFinding extends LocatedFinding {
@@ -36,18 +41,36 @@ export function scanRequest(input: ScanInput): ScanFinding[] {
   for (const [name, value] of input.headers) {
     const r = inspectValue(value, 'header', level);
     if (r.score > 0) out.push({ ...r, path: name, location: 'header', snippet: snippet(value) });
+    if (name === 'user-agent' && scannerName(value)) out.push({ score: CRITICAL, rules: ['scanner-user-agent'], path: name, location: 'header', snippet: snippet(value) });
   }
   for (const [name, value] of input.cookies) {
     const r = inspectValue(value, 'cookie', level);
     if (r.score > 0) out.push({ ...r, path: name, location: 'cookie', snippet: snippet(value) });
+    const k = inspectValue(name, 'cookie', level);
+    if (k.score > 0) out.push({ ...k, path: `${name}#key`, location: 'cookie', snippet: snippet(name) });
   }
   if (input.body !== null && input.bodyKind !== null) {
     if (input.bodyKind === 'json') for (const f of inspectJson(input.body, level).findings) out.push({ ...f, location: 'body', snippet: '' });
     else if (input.bodyKind === 'form') for (const f of inspectForm(input.body, level).findings) out.push({ ...f, location: 'body', snippet: '' });
-    else {
+    else if (input.bodyKind === 'multipart' && input.boundary && scanMultipart(input.body, input.boundary, level, out)) {
+      // parts inspected one by one
+    } else {
       const r = inspectValue(input.body, 'body', level);
       if (r.score > 0) out.push({ ...r, path: '$body', location: 'body', snippet: snippet(input.body) });
     }
   }
   return out;
+}
+
+/** Inspects each part of a multipart body; false when the body is not multipart after all (then read as text). */
+function scanMultipart(body: string, boundary: string, level: Level, out: ScanFinding[]): boolean {
+  const parsed = parseMultipart(body, boundary);
+  if (parsed.malformed) return false;
+  for (const rule of new Set(parsed.anomalies)) out.push({ score: CRITICAL, rules: [rule], path: '$body', location: 'body', snippet: '' });
+  for (const f of parsed.fields) {
+    if (f.value.length === 0) continue;
+    const r = inspectValue(f.value, 'body', level);
+    if (r.score > 0) out.push({ ...r, path: f.path, location: 'body', snippet: '' });
+  }
+  return true;
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../observe/log.js';
 import { workerPool, type WorkerPool } from '../workers/pool.js';
 import { THRESHOLDS, type Level } from './detect.js';
 import { scanRequest, type ScanFinding, type ScanInput } from './request-scan.js';
+import { boundaryOf } from './multipart.js';
 
 /**
  * Requests up to this many inspected bytes are scanned inline: the detector
@@ -74,7 +75,8 @@ function bodyKind(contentType: string | undefined): ScanInput['bodyKind'] {
   const ct = contentType.toLowerCase();
   if (ct.includes('json')) return 'json';
   if (ct.startsWith('application/x-www-form-urlencoded')) return 'form';
-  if (ct.startsWith('text/') || ct.startsWith('multipart/form-data') || ct.includes('xml')) return 'text';
+  if (ct.startsWith('multipart/form-data')) return 'multipart';
+  if (ct.startsWith('text/') || ct.includes('xml')) return 'text';
   return null; // binary: nothing a detector can read
 }
 
@@ -127,6 +129,7 @@ class InspectStage implements Stage {
         } else {
           input.body = ctx.body.toString('utf8');
           input.bodyKind = kind;
+          if (kind === 'multipart') input.boundary = boundaryOf(ctx.headers.get('content-type') ?? '');
           size += ctx.body.length;
         }
       }
