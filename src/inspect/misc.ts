@@ -10,7 +10,6 @@ const TRAVERSAL = /(?:^|[/\\=:])\.\.[/\\\u2215\u2216\uff0f\uff3c]/g;
 const TRAVERSAL_END = /[/\\]\.\.$/;
 const SENSITIVE_FILE =
   /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|\/proc\/self\/|\/proc\/\d+\/(?:environ|cmdline)|\/var\/log\/|boot\.ini|win\.ini|system\.ini|\\windows\\system32|\/windows\/system32|\.htpasswd|\.htaccess|\/\.ssh\/|id_rsa|web\.config|wp-config\.php|\/\.env\b|\/\.git\/)/i;
-const SCHEME_FILE = /(?:^|[\s"'=])(?:file|php|phar|expect|zip|glob|data|gopher|dict):\/\/|\bphp:\/\/(?:filter|input)/i;
 
 const SHELL_PATH = /(?:^|[\s;&|`'"(=])\/(?:usr\/)?s?bin\/(?:ba|z|k|c|da)?sh\b|\bcmd(?:\.exe)?\s+\/c\b|\bpowershell(?:\.exe)?\s+-|\$\{ifs\}|\$ifs\b|\$\{?path:/i;
 
@@ -47,7 +46,6 @@ export function detectMisc(decoded: string, location: Location): Finding[] {
     else if (TRAVERSAL_END.test(decoded)) add('traversal-dotdot', NOTICE, 3);
   }
   if (SENSITIVE_FILE.test(decoded)) add('traversal-sensitive-file', CRITICAL, 1);
-  if (SCHEME_FILE.test(decoded)) add('traversal-stream-wrapper', WARNING, 2);
 
   // command injection: shell.ts; a shell's path or invocation is a signal of its own
   if (SHELL_PATH.test(decoded)) add('cmdi-shell', ERROR, 2);
@@ -58,6 +56,8 @@ export function detectMisc(decoded: string, location: Location): Finding[] {
     HEADER_INJECT.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = HEADER_INJECT.exec(decoded))) {
+      // in a body, a bare LF is a text line break (YAML, Markdown); injection into a header needs CR
+      if (!crlfAnywhere && decoded.charCodeAt(m.index) !== 13 && decoded.charCodeAt(m.index - 1) !== 13) continue;
       const name = m[1].toLowerCase();
       if (DANGEROUS_HEADERS.has(name)) {
         add('crlf-header-injection', CRITICAL, location === 'body' ? 2 : 1);

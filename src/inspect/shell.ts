@@ -12,29 +12,10 @@ const list = (s: string) => new Set(s.split(/\s+/).filter(Boolean));
 
 /** Programs that are not English words: seen in command position, they are commands. */
 const UNIX_STRONG = list(`
-  wget curl nc ncat netcat socat bash sh zsh ksh csh tcsh dash ash fish busybox python python2 python3 perl ruby php lua node nodejs irb
-  telnet nslookup whoami uname ifconfig ip6tables iptables netstat ss lsof ps pkill killall printenv passwd useradd usermod userdel adduser
-  groupadd chmod chown chgrp chattr chroot crontab base64 base32 xxd hexdump od ls pwd id mkfifo mknod nohup setsid xterm tftp ftp sftp scp
-  rsync ssh sshpass gcc cc c89 c99 clang g++ make cmake gdb strace ltrace ldd nm objdump readelf awk gawk mawk nawk sed grep egrep fgrep
-  xargs tee dd tar gzip gunzip bzip2 bunzip2 xz unxz zip unzip 7z 7za zcat bzcat xzcat lz4 zstd cpio ar openssl gpg mktemp
-  sudo su doas pkexec env printf wc sort uniq cut tr rev fold fmt nl paste column comm diff cmp strings tac head tail less more
-  vi vim nvim nano emacs ed ex view pico dmesg journalctl systemctl service sysctl modprobe insmod lsmod rmmod mount umount losetup fdisk
-  blkid lsblk df du free uptime w who last lastlog finger hostname hostid arch lscpu lspci lsusb dmidecode getent getcap setcap getfacl
-  setfacl chpasswd visudo apt apt-get aptitude dpkg rpm yum dnf zypper pacman apk snap flatpak pip pip3 gem npm npx yarn cargo go composer
-  docker kubectl podman crictl ctr helm ansible ansible-playbook ansible-galaxy ansible-doc terraform aws gcloud az git svn hg
-  mysql mysqldump psql sqlite3 mongo mongosh redis-cli ldapsearch smbclient rpcclient nmap masscan hping3 ping6 traceroute tracepath mtr
-  arp route dig host whois lynx links elinks w3m aria2c axel lwp-download lwp-request fetch jq yq bc dc expr seq yes timeout watch
-  flock cpulimit nice renice ionice taskset stdbuf unbuffer script screen tmux byobu expect tclsh wish jrunscript jjs java javac
-  ghc ghci runghc cobc nasm as ld latex pdflatex lualatex luatex tex dvips gs convert magick ffmpeg exiftool zsoelim soelim troff
-  nroff groff man info apropos whatis locate mlocate updatedb find which whereis type file stat readlink realpath basename dirname
-  ln cp mv rm rmdir mkdir touch install shred truncate split csplit join iconv uuencode uudecode mail mailx mutt sendmail
-  at atq atrm batch anacron logger wall write mesg tput stty reset clear chsh chfn newgrp sg runuser capsh unshare nsenter
-  bpftrace perf valgrind busctl dbus-send loginctl machinectl networkctl resolvectl timedatectl hostnamectl bridge tc ethtool
-  iw iwconfig nmcli dhclient ncftp lftp curlftpfs sshfs rclone restic borg certbot knife chef puppet facter salt-call
-  genisoimage mkisofs bsdtar bsdcat pigz pbzip2 lzma lzcat lzip rar unrar arj lha zsh5 rbash rksh rzsh tclsh8 wish8
-  pwsh powershell cmd`);
+  wget curl nc ncat netcat socat bash sh zsh ksh csh tcsh dash ash fish busybox python python2 python3 perl ruby php lua nodejs irb telnet nslookup whoami uname ifconfig ip6tables iptables netstat lsof ps pkill killall printenv passwd useradd usermod userdel adduser groupadd chmod chown chgrp chattr chroot crontab base64 base32 xxd hexdump ls pwd id mkfifo mknod nohup setsid xterm tftp ftp sftp scp rsync ssh sshpass gcc c89 c99 clang g++ cmake gdb strace ltrace ldd nm objdump readelf awk gawk mawk nawk sed grep egrep fgrep xargs dd tar gzip gunzip bzip2 bunzip2 xz unxz zip unzip 7z 7za zcat bzcat xzcat lz4 zstd cpio openssl gpg mktemp sudo su doas pkexec uniq cut rev fold fmt column comm diff cmp strings tac vi vim nvim nano emacs pico dmesg journalctl systemctl sysctl modprobe insmod lsmod rmmod umount losetup fdisk blkid lsblk df du uptime lastlog finger hostname hostid arch lscpu lspci lsusb dmidecode getent getcap setcap getfacl setfacl chpasswd visudo apt apt-get aptitude dpkg rpm yum dnf zypper pacman apk snap flatpak pip pip3 gem npm npx yarn cargo composer docker kubectl podman crictl ctr helm ansible ansible-playbook ansible-galaxy ansible-doc terraform aws gcloud az git svn hg mysql mysqldump psql sqlite3 mongo mongosh redis-cli ldapsearch smbclient rpcclient nmap masscan hping3 ping6 traceroute tracepath mtr arp dig whois lynx links elinks w3m aria2c axel lwp-download lwp-request jq yq timeout flock cpulimit ionice taskset stdbuf unbuffer tmux byobu expect tclsh wish jrunscript jjs javac ghc ghci runghc cobc nasm latex pdflatex lualatex luatex tex dvips gs magick ffmpeg exiftool zsoelim soelim troff nroff groff locate mlocate updatedb whereis readlink realpath basename dirname ln cp mv rm rmdir mkdir csplit iconv uuencode uudecode mailx mutt sendmail atq atrm anacron mesg tput chsh chfn newgrp runuser capsh unshare nsenter bpftrace perf valgrind busctl dbus-send loginctl machinectl networkctl resolvectl timedatectl hostnamectl ethtool iw iwconfig nmcli dhclient ncftp lftp curlftpfs sshfs rclone restic borg certbot knife chef puppet facter salt-call genisoimage mkisofs bsdtar bsdcat pigz pbzip2 lzma lzcat lzip rar unrar arj lha zsh5 rbash rksh rzsh tclsh8 wish8 pwsh powershell cmd`);
 /** Programs whose names are also English words (or common names): they need a shell-looking argument. */
 const UNIX_WORDS = list(`
+  node ss od cc make tee ar env printf wc sort tr nl paste head tail less more ed ex view service mount free w who last go route host fetch bc dc expr seq yes watch nice renice script screen java as ld convert man info apropos whatis find which type file stat touch install shred truncate split join mail at batch logger wall write stty reset clear sg bridge tc
   cat echo sleep ping rm kill touch grep exec eval dig cd top time date test read set export alias source unset trap wait
   more less head tail sort find file type which look split join paste tee watch yes host last write mail fold comm cut
   view make install patch link unlink shred strings sum cmp diff expand unexpand nice at free du df kill wall script
@@ -134,9 +115,21 @@ export function shellCommands(s: string): Cmd[] {
   let cur: Cmd | null = null;
   let first = true;
   let ticks = 0;
+  // inside a Markdown code span or fence, separators chain commands of an example, not of this request
+  let inSpan = false;
+  const sep = (): Cmd['after'] => (inSpan ? 'span' : 'strong');
   while (i < n && out.length < MAX_COMMANDS) {
     const c = s.charCodeAt(i);
     // separators
+    if (c === 96 /* ` */ && s.startsWith('```', i)) {
+      // a Markdown fence: what follows is a code block's language tag and lines, not a substitution
+      cur = null;
+      after = 'span';
+      inSpan = !inSpan;
+      i += 3;
+      while (i < n && s.charCodeAt(i) === 96) i++;
+      continue;
+    }
     if (c === 96 /* ` */) {
       // a backtick after a space opens a Markdown code span (prose about a command), glued to a word it substitutes
       const prev = i > 0 ? s.charCodeAt(i - 1) : 0;
@@ -144,25 +137,26 @@ export function shellCommands(s: string): Cmd[] {
       const span = (prev === 32 || prev === 40 || prev === 10) && (close < 0 || close === n - 1 || /[\s.,:;)!?]/.test(s[close + 1]));
       cur = null;
       after = span && ticks % 2 === 0 ? 'span' : 'strong';
+      inSpan = after === 'span';
       ticks++;
       i++;
       continue;
     }
     if (c === 59 /* ; */ || c === 10 || c === 13) {
       cur = null;
-      after = 'strong';
+      after = sep();
       i++;
       continue;
     }
     if (c === 124 /* | */) {
       cur = null;
-      after = 'strong';
+      after = sep();
       i += s.charCodeAt(i + 1) === 124 ? 2 : 1;
       continue;
     }
     if (c === 38 /* & */) {
       cur = null;
-      after = s.charCodeAt(i + 1) === 38 ? 'strong' : 'amp';
+      after = inSpan ? 'span' : s.charCodeAt(i + 1) === 38 ? 'strong' : 'amp';
       i += s.charCodeAt(i + 1) === 38 ? 2 : 1;
       continue;
     }
@@ -241,7 +235,7 @@ export function detectShell(decoded: string): Finding[] {
   if (!hasSep && !hasWin && s.indexOf(' ') < 0) return out;
 
   const cmds = shellCommands(s);
-  let best: 0 | 1 | 2 | 3 | 4 = 0; // 1 chained command, 2 value-start command line, 3 after a lone `&` or a bracket, 4 in a Markdown code span
+  let best: 0 | 1 | 2 | 3 | 4 | 5 = 0; // 1 chained command, 2 value-start command line, 3 after a lone `&` or a bracket, 4 in a Markdown code span
   for (const c of cmds) {
     const name = c.name;
     const strong = UNIX_STRONG.has(name) || WIN_STRONG.has(name);
@@ -256,16 +250,24 @@ export function detectShell(decoded: string): Finding[] {
     else if (c.after === 'paren') hit = (strong && (paths || options || urls)) || (word && paths);
     else if (c.after === 'amp') hit = (strong && (bare || paths || options || urls)) || (word && paths);
     else if (c.after === 'span') hit = (strong && (paths || urls)) || (word && paths);
-    else hit = (strong && (paths || options || urls)) || (word && paths);
+    else {
+      hit = (strong && (paths || urls)) || (word && paths);
+      if (!hit && strong && options) {
+        // `rm -rf meme poster`: options alone at a value's start read as prose as often as not
+        if (best === 0) best = 5;
+        continue;
+      }
+    }
     if (!hit) continue;
     const rank = c.after === 'strong' ? 1 : c.after === 'paren' || c.after === 'amp' ? 3 : c.after === 'span' ? 4 : 2;
-    if (best === 0 || rank < best) best = rank as 0 | 1 | 2 | 3 | 4;
+    if (best === 0 || best === 5 || rank < best) best = rank as 0 | 1 | 2 | 3 | 4 | 5;
     if (best === 1) break;
   }
   if (best === 1) add('cmdi-command-chain', CRITICAL, 1);
   else if (best === 2) add('cmdi-command-line', s.length < 160 ? CRITICAL : WARNING, s.length < 160 ? 1 : 2);
   else if (best === 3) add('cmdi-command-chain-amp', CRITICAL, 2);
   else if (best === 4) add('cmdi-code-span', CRITICAL, 3);
+  else if (best === 5) add('cmdi-command-options', WARNING, 2);
 
   if (hasSep && UNIX_SPECIAL.test(s)) add('cmdi-shell-syntax', CRITICAL, 1);
   if (s.indexOf('(') >= 0 && FORK_BOMB.test(s)) add('cmdi-fork-bomb', CRITICAL, 1);
