@@ -38,6 +38,8 @@ const PHP_INI = /\b(?:allow_url_(?:include|fopen)|auto_(?:prepend|append)_file|d
 const PHP_VAR_CALL = /\$+(?:[a-z_][a-z0-9_]{0,64}|\{[^}]{0,64}\})(?:\s*\[[^\]]{0,64}\]|\s*\{[^}]{0,64}\}){0,4}\s*(?:\/\*[^*]{0,64}\*\/\s*)?\(/;
 // `("sys"."tem")(`, `'sys'.'tem'(`: a call on a concatenated string
 const PHP_CONCAT_CALL = /["'][a-z_]{1,30}["']\s*\.\s*["'][a-z_]{1,30}["']\)?\s*\(/;
+// `(system)(...)`, `('system')(...)`: a call through a parenthesized name
+const PHP_WRAPPED_CALL = /\(\s*["']?\s*([a-z_][a-z0-9_]{1,40})\s*["']?\s*\)\s*\(/;
 const FUNC_CALL = /([a-z_][a-z0-9_]{1,40})\s*(?:\/\*[^*]{0,64}\*\/\s*|#[^\n]{0,64}\n\s*|\/\/[^\n]{0,64}\n\s*)?\(/g;
 
 function detectPhp(s: string, add: Add): void {
@@ -52,6 +54,8 @@ function detectPhp(s: string, add: Add): void {
   if (s.indexOf('(') < 0) return;
   if (dollar && PHP_VAR_CALL.test(s)) add('php-variable-call', CRITICAL, 2);
   if (PHP_CONCAT_CALL.test(s)) add('php-concat-call', CRITICAL, 1);
+  const wrapped = PHP_WRAPPED_CALL.exec(s);
+  if (wrapped && PHP_DANGEROUS.has(wrapped[1])) add('php-function-call', CRITICAL, 1);
   FUNC_CALL.lastIndex = 0;
   let calls = 0;
   for (let m = FUNC_CALL.exec(s); m && calls < 64; m = FUNC_CALL.exec(s), calls++) {
@@ -62,7 +66,7 @@ function detectPhp(s: string, add: Add): void {
     if (PHP_COMMON.has(name)) {
       // common names count when the argument looks like an attack: a string, a variable, a nested call
       const arg = s.slice(m.index + m[0].length, m.index + m[0].length + 80);
-      if (/^\s*(?:["'`$]|[a-z_]+\s*\(|\/|\$_)/.test(arg)) add('php-function-call', CRITICAL, 1);
+      if (/^\s*(?:["'`$]|[a-z_]+\s*\(|\/|\$_)/.test(arg) || /^\s*(?:whoami|id|ls|cat|uname|pwd|dir|ipconfig|ifconfig|netstat|ps|wget|curl)\b/.test(arg)) add('php-function-call', CRITICAL, 1);
       else add('php-function-call', WARNING, 3);
     } else add('php-function-call', CRITICAL, 1);
     return;
@@ -104,7 +108,8 @@ function detectJava(s: string, add: Add): void {
 const NODE_RCE =
   /\b(?:require\s*\(\s*["'`](?:child_process|fs|net|vm|os|process|http)["'`]|child_process|process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit|env\b)|global\s*\.\s*process|module\s*\.\s*constructor|constructor\s*\.\s*constructor|new\s+function\s*\(|function\s*\(\s*["'`]|\bexecsync\s*\(|\bspawnsync\s*\(|\bexecfile\s*\(|_\$\$nd_func\$\$_|\bimport\s*\(\s*["'`])/;
 const PROTO_POLLUTION = /(?:__proto__|constructor\s*(?:\.|\[\s*["'`]?)\s*prototype)/;
-const NODE_DOS = /\bwhile\s*\(\s*(?:true|1|!0|!!1)\s*\)|\bfor\s*\(\s*;\s*;\s*\)/;
+/** `while(<always true>)`: an endless loop handed to eval (a truthy literal, not a condition). */
+const NODE_DOS = /\bwhile\s*\(\s*(?:!+\s*(?:""|''|``|0|false|null|undefined|nan)|!!\s*(?:\[\]|\{\}|1|true)|[+-]?[1-9][0-9]*|true|this|new\s+[a-z_$][\w$]*|string|object|number|boolean|function|symbol|\[\]|\{\}|"[^"]+"|'[^']+')\s*\)|\bfor\s*\(\s*;\s*;\s*\)/;
 const RUBY_RCE = /\b(?:kernel\s*\.\s*(?:exec|system|spawn|open|eval)|process\s*\.\s*spawn|io\s*\.\s*popen|open3\s*\.|%x\s*[{(\[]|instance_eval|class_eval|\.send\s*\(\s*:)/;
 const PERL_RCE = /@\{\s*\[\s*(?:system|exec|qx|`)|\bqx\s*[{(\[\/]|\buse\s+(?:ipc::open|posix)\b/;
 const PYTHON_RCE = /\b(?:__import__\s*\(|os\s*\.\s*(?:system|popen|exec[lv]p?e?)\s*\(|subprocess\s*\.\s*(?:call|popen|run|check_output)\s*\(|__builtins__|__globals__|__subclasses__\s*\(|__class__\s*\.\s*__|pickle\s*\.\s*loads)/;
@@ -208,8 +213,14 @@ function privateV4([a, b]: number[]): boolean {
   return a === 127 || a === 10 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128);
 }
 
+/** Remote file inclusion: a URL to a numeric host, or one ending in `?` (the app's suffix cut off). */
+const RFI_IP = /^\s*(?:https?|ftps?|file):\/\/\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/;
+const RFI_QUESTION = /^\s*(?:https?|ftps?):\/\/[^\s?#]{1,2000}\.[a-z0-9]{2,5}\?+\s*$/;
+
 function detectSsrf(s: string, add: Add): void {
   if (s.indexOf(':') < 0) return;
+  if (RFI_IP.test(s)) add('rfi-numeric-host', CRITICAL, 1);
+  if (s.endsWith('?') && RFI_QUESTION.test(s)) add('rfi-trailing-question', CRITICAL, 1);
   const scheme = SCHEME_URL.exec(s);
   if (scheme) {
     // `file://` names a local file: only its sensitive targets are an attack by themselves

@@ -23,6 +23,17 @@ export interface ScanFinding extends LocatedFinding {
   snippet: string;
 }
 
+const FORM_LIKE = /^[A-Za-z0-9_.\[\]-]{1,64}=/;
+
+/** Uploads a server may execute or read as its own configuration. */
+const RISKY_UPLOAD =
+  /\.(?:ph(?:p[0-9s]?|tml|ar|t|pt)|jspx?|aspx?|ashx|asmx|asa|cer|shtml?|cgi|pl|py|sh|bash|exe|bat|cmd|com|ps1|vbs|war|jar|svg)\s*$|(?:^|[\/\\])(?:\.htaccess|\.htpasswd|\.user\.ini|web\.config|wp-config\.php|config\.ya?ml|\.env|\.git|\.ssh|authorized_keys|\.bashrc|\.profile)\s*$/i;
+
+/** An upload's file name (multipart `filename`, `X-Filename` headers) that names executable or config content. */
+export function riskyUpload(name: string): boolean {
+  return RISKY_UPLOAD.test(name.replace(/[\s\0]+$/, '').replace(/\s*\.\s*/g, '.'));
+}
+
 function snippet(value: string): string {
   return value.slice(0, 48).replace(/[0-9]/g, '#');
 }
@@ -41,6 +52,7 @@ export function scanRequest(input: ScanInput): ScanFinding[] {
   for (const [name, value] of input.headers) {
     const r = inspectValue(value, 'header', level);
     if (r.score > 0) out.push({ ...r, path: name, location: 'header', snippet: snippet(value) });
+    if ((name === 'x-filename' || name === 'x-file-name' || name === 'x_filename' || name === 'x_file_name') && riskyUpload(value)) out.push({ score: CRITICAL, rules: ['upload-risky-filename'], path: name, location: 'header', snippet: snippet(value) });
     if (name === 'user-agent' && scannerName(value)) out.push({ score: CRITICAL, rules: ['scanner-user-agent'], path: name, location: 'header', snippet: snippet(value) });
   }
   for (const [name, value] of input.cookies) {
@@ -55,6 +67,8 @@ export function scanRequest(input: ScanInput): ScanFinding[] {
     else if (input.bodyKind === 'multipart' && input.boundary && scanMultipart(input.body, input.boundary, level, out)) {
       // parts inspected one by one
     } else {
+      // a body without a declared form type that reads as one is inspected as a form too
+      if (FORM_LIKE.test(input.body)) for (const f of inspectForm(input.body, level).findings) out.push({ ...f, location: 'body', snippet: '' });
       const r = inspectValue(input.body, 'body', level);
       if (r.score > 0) out.push({ ...r, path: '$body', location: 'body', snippet: snippet(input.body) });
     }
@@ -69,6 +83,7 @@ function scanMultipart(body: string, boundary: string, level: Level, out: ScanFi
   for (const rule of new Set(parsed.anomalies)) out.push({ score: CRITICAL, rules: [rule], path: '$body', location: 'body', snippet: '' });
   for (const f of parsed.fields) {
     if (f.value.length === 0) continue;
+    if (f.path.endsWith('#filename') && riskyUpload(f.value)) out.push({ score: CRITICAL, rules: ['upload-risky-filename'], path: f.path, location: 'body', snippet: '' });
     const r = inspectValue(f.value, 'body', level);
     if (r.score > 0) out.push({ ...r, path: f.path, location: 'body', snippet: '' });
   }

