@@ -29,7 +29,7 @@ const PHP_DANGEROUS = new Set(
 );
 /** Of those, the ones that are also common words or names in other languages: they need PHP context. */
 const PHP_COMMON = new Set('exec system eval assert copy rename mkdir rmdir touch link glob mail implode include_once require_once get_class'.split(' '));
-const PHP_OPEN_TAG = /<\?(?:php|=|\s|(?!xml\b)[a-z_$])|\[php\]|\{php\}|\?>\s*$/;
+const PHP_OPEN_TAG = /<\?(?:php|=|\s|(?!xml\b|xpacket\b|xml-stylesheet\b)[a-z_$])|\[php\]|\{php\}/;
 const PHP_SUPERGLOBAL = /\$(?:_(?:get|post|cookie|request|server|files|env|session)\b|globals\b|http_(?:raw_post_data|get_vars|post_vars|cookie_vars|server_vars|env_vars|session_vars)\b)/;
 const PHP_WRAPPER = /\b(?:php|phar|zlib|compress\.zlib|compress\.bzip2|expect|glob|ogg|rar|ssh2(?:\.[a-z]+)?|zip|data):\/\//;
 const PHP_SERIALIZED = /(?:^|[;{}"'])\s*(?:[oc]:\d{1,5}:"[a-z_\\][a-z0-9_\\]{0,100}":\d{1,5}:\{|a:\d{1,5}:\{\s*[isdbn]:)/;

@@ -9,11 +9,12 @@ import { CRITICAL, ERROR, NOTICE, WARNING, type Finding } from './types.js';
 const TRAVERSAL = /(?:^|[/\\=:])\.\.[/\\\u2215\u2216\uff0f\uff3c]/g;
 const TRAVERSAL_END = /[/\\]\.\.$/;
 const SENSITIVE_FILE =
-  /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|\/proc\/self\/|\/proc\/\d+\/(?:environ|cmdline)|\/var\/log\/|boot\.ini|win\.ini|system\.ini|\\windows\\system32|\/windows\/system32|\.htpasswd|\.htaccess|\/\.ssh\/|id_rsa|web\.config|wp-config\.php|\/\.env\b|\/\.git\/)/i;
+  /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|\/proc\/self\/|\/proc\/\d+\/(?:environ|cmdline)|\/var\/log\/|boot\.ini|win\.ini|system\.ini|[\\/]system32[\\/]+(?:config(?:[\\/]|$)|drivers[\\/]+etc[\\/]+hosts)|\.htpasswd|\.htaccess|\/\.ssh\/|id_rsa|web\.config|wp-config\.php|\/\.env\b|\/\.git\/)/i;
 
 const SHELL_PATH = /(?:^|[\s;&|`'"(=])\/(?:usr\/)?s?bin\/(?:ba|z|k|c|da)?sh\b|\bcmd(?:\.exe)?\s+\/c\b|\bpowershell(?:\.exe)?\s+-|\$\{ifs\}|\$ifs\b|\$\{?path:/i;
 
-const HEADER_INJECT = /[\r\n][ \t]*([a-z][a-z0-9-]{1,40})[ \t]*:/gi;
+// a header line needs a value: `\nlocation:` followed by nothing is not one
+const HEADER_INJECT = /[\r\n][ \t]*([a-z][a-z0-9-]{1,40})[ \t]*:[ \t]*[^\s]/gi;
 const DANGEROUS_HEADERS = new Set([
   'set-cookie',
   'location',

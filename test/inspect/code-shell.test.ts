@@ -129,3 +129,12 @@ t.test('uploads, Windows loops, endless loops, RFI, bodies that read as forms', 
   }
   for (const v of ['while (i < 10) { i++; }', 'python 3.12', 'https://example.com/search?', 'see (note)(1)']) t.notOk(flagged(v, 'body', 2).hit, `benign: ${v} (${flagged(v, 'body', 2).rules.join(',')})`);
 });
+
+t.test('values CRS lists as false positives pass', async (t) => {
+  for (const [v, loc] of [
+    ['C:\\Windows\\System32\\ls', 'body'],
+    ['\n\rlocation:\n\r', 'query'],
+    ['<?xml version="1.0" encoding="UTF-8"?>', 'body'],
+    ['<?xpacket end="w"?>', 'body'],
+  ] as const) t.notOk(flagged(v, loc, 2).hit, `${JSON.stringify(v)} (${flagged(v, loc, 2).rules.join(',')})`);
+});
