@@ -29,7 +29,7 @@ const PHP_DANGEROUS = new Set(
 );
 /** Of those, the ones that are also common words or names in other languages: they need PHP context. */
 const PHP_COMMON = new Set('exec system eval assert copy rename mkdir rmdir touch link glob mail implode include_once require_once get_class'.split(' '));
-const PHP_OPEN_TAG = /<\?(?:php|=|\s|(?!xml\b|xpacket\b|xml-stylesheet\b)[a-z_$])|\[php\]|\{php\}/;
+const PHP_OPEN_TAG = /<\?(?:php|=|\s|$|(?!xml\s+version\b|xpacket\b|xml-stylesheet\b)[a-z_$])|\[\/?php\]|\{\/?php\}/;
 const PHP_SUPERGLOBAL = /\$(?:_(?:get|post|cookie|request|server|files|env|session)\b|globals\b|http_(?:raw_post_data|get_vars|post_vars|cookie_vars|server_vars|env_vars|session_vars)\b)/;
 const PHP_WRAPPER = /\b(?:php|phar|zlib|compress\.zlib|compress\.bzip2|expect|glob|ogg|rar|ssh2(?:\.[a-z]+)?|zip|data):\/\//;
 const PHP_SERIALIZED = /(?:^|[;{}"'])\s*(?:[oc]:\d{1,5}:"[a-z_\\][a-z0-9_\\]{0,100}":\d{1,5}:\{|a:\d{1,5}:\{\s*[isdbn]:)/;
@@ -108,6 +108,7 @@ function detectJava(s: string, add: Add): void {
 const NODE_RCE =
   /\b(?:require\s*\(\s*["'`](?:child_process|fs|net|vm|os|process|http)["'`]|child_process|process\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit|env\b)|global\s*\.\s*process|module\s*\.\s*constructor|constructor\s*\.\s*constructor|new\s+function\s*\(|function\s*\(\s*["'`]|\bexecsync\s*\(|\bspawnsync\s*\(|\bexecfile\s*\(|_\$\$nd_func\$\$_|\bimport\s*\(\s*["'`])/;
 const PROTO_POLLUTION = /(?:__proto__|constructor\s*(?:\.|\[\s*["'`]?)\s*prototype)/;
+
 /** `while(<always true>)`: an endless loop handed to eval (a truthy literal, not a condition). */
 const NODE_DOS = /\bwhile\s*\(\s*(?:!+\s*(?:""|''|``|0|false|null|undefined|nan)|!!\s*(?:\[\]|\{\}|1|true)|[+-]?[1-9][0-9]*|true|this|new\s+[a-z_$][\w$]*|string|object|number|boolean|function|symbol|\[\]|\{\}|"[^"]+"|'[^']+')\s*\)|\bfor\s*\(\s*;\s*;\s*\)/;
 const RUBY_RCE = /\b(?:kernel\s*\.\s*(?:exec|system|spawn|open|eval)|process\s*\.\s*spawn|io\s*\.\s*popen|open3\s*\.|%x\s*[{(\[]|instance_eval|class_eval|\.send\s*\(\s*:)/;
@@ -248,7 +249,23 @@ export function plainCode(lower: string): Finding[] {
   if (lower.indexOf('.') >= 0 && JAVA_CLASS.test(lower)) out.push({ rule: 'java-class', score: CRITICAL, level: 1 });
   if (JAVA_GADGET.test(lower)) out.push({ rule: 'java-gadget', score: CRITICAL, level: 1 });
   if (JAVA_SERIAL.test(lower)) out.push({ rule: 'java-serialized-object', score: CRITICAL, level: 1 });
+  if ((lower.indexOf('proto') >= 0 || lower.indexOf('constructor') >= 0) && (PROTO_POLLUTION.test(lower) || /constructor\.constructor/.test(lower))) out.push({ rule: 'node-prototype-pollution', score: CRITICAL, level: 1 });
   return out;
+}
+
+/** A value that is one base64 token (t:base64Decode): worth decoding when it is long enough to hold code. */
+const BASE64 = /^[a-z0-9+\/]{12,4096}={0,2}$/i;
+
+/** The decoded text of a base64 value when it decodes to printable text, else null. */
+export function base64Text(value: string): string | null {
+  if (value.length % 4 !== 0 || !BASE64.test(value)) return null;
+  const text = Buffer.from(value, 'base64').toString('latin1');
+  let printable = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 32 && c < 127) || c === 10 || c === 13 || c === 9) printable++;
+  }
+  return printable >= text.length * 0.95 ? text : null;
 }
 
 /** Code injection of every kind this file knows, on the markup view. */

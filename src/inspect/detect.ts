@@ -7,7 +7,7 @@ import { views, urlDecode, type Location } from './normalize.js';
 import { detectSqli } from './sqli.js';
 import { detectXss } from './xss.js';
 import { detectMisc } from './misc.js';
-import { detectCode, plainCode } from './code.js';
+import { base64Text, detectCode, plainCode } from './code.js';
 import { detectShell } from './shell.js';
 import type { Finding } from './types.js';
 
@@ -42,7 +42,11 @@ const OVERLAP = 1024;
 const PLAIN = /^[A-Za-z0-9_.@-]{0,256}$/;
 
 function inspectOne(value: string, location: Location, level: Level): InspectResult {
-  if (PLAIN.test(value) && value.indexOf('--') < 0 && value.indexOf('@@') < 0) return score(plainCode(value.toLowerCase()), level);
+  if (PLAIN.test(value) && value.indexOf('--') < 0 && value.indexOf('@@') < 0) {
+    const plain = plainCode(value.toLowerCase());
+    if (value.length >= 12) plain.push(...decodedBase64(value));
+    return score(plain, level);
+  }
   const { decoded, sql, markup } = views(value, location);
   const findings: Finding[] = [];
   findings.push(...detectSqli(sql));
@@ -50,7 +54,16 @@ function inspectOne(value: string, location: Location, level: Level): InspectRes
   findings.push(...detectMisc(decoded, location));
   findings.push(...detectShell(decoded));
   findings.push(...detectCode(markup));
+  if (decoded.length >= 12 && decoded.length <= 4096 && decoded.indexOf(' ') < 0) findings.push(...decodedBase64(decoded));
   return score(findings, level);
+}
+
+/** A base64 value is also inspected decoded (code and commands hidden from the plain view). */
+function decodedBase64(value: string): Finding[] {
+  const text = base64Text(value);
+  if (text === null) return [];
+  const lower = text.toLowerCase();
+  return [...detectCode(lower), ...detectShell(text)].map((f) => ({ ...f, rule: `${f.rule}-base64` }));
 }
 
 function score(findings: Finding[], level: Level): InspectResult {

@@ -31,7 +31,8 @@ const RISKY_UPLOAD =
 
 /** An upload's file name (multipart `filename`, `X-Filename` headers) that names executable or config content. */
 export function riskyUpload(name: string): boolean {
-  return RISKY_UPLOAD.test(name.replace(/[\s\0]+$/, '').replace(/\s*\.\s*/g, '.'));
+  // Windows drops trailing dots and spaces: `a.php..` is saved as `a.php`
+  return RISKY_UPLOAD.test(name.replace(/[\s\0.]+$/, '').replace(/\s*\.\s*/g, '.'));
 }
 
 function snippet(value: string): string {
@@ -83,6 +84,7 @@ function scanMultipart(body: string, boundary: string, level: Level, out: ScanFi
   for (const rule of new Set(parsed.anomalies)) out.push({ score: CRITICAL, rules: [rule], path: '$body', location: 'body', snippet: '' });
   for (const f of parsed.fields) {
     if (f.value.length === 0) continue;
+    if (f.path.endsWith('#filename') && /(?:^|[\/\\])\.\.(?:[\/\\]|$)/.test(f.value)) out.push({ score: CRITICAL, rules: ['traversal-filename'], path: f.path, location: 'body', snippet: '' });
     if (f.path.endsWith('#filename') && riskyUpload(f.value)) out.push({ score: CRITICAL, rules: ['upload-risky-filename'], path: f.path, location: 'body', snippet: '' });
     const r = inspectValue(f.value, 'body', level);
     if (r.score > 0) out.push({ ...r, path: f.path, location: 'body', snippet: '' });

@@ -138,3 +138,14 @@ t.test('values CRS lists as false positives pass', async (t) => {
     ['<?xpacket end="w"?>', 'body'],
   ] as const) t.notOk(flagged(v, loc, 2).hit, `${JSON.stringify(v)} (${flagged(v, loc, 2).rules.join(',')})`);
 });
+
+t.test('base64 values are also read decoded; prototype paths and PHP tag variants', async (t) => {
+  const b64 = Buffer.from("require('child_process').exec('id')").toString('base64');
+  t.ok(flagged(b64).rules.includes('node-code-injection-base64'), 'base64-wrapped Node.js code');
+  t.notOk(flagged(Buffer.from('hello, this is a perfectly normal note').toString('base64'), 'body', 2).hit, 'base64 prose passes');
+  t.ok(flagged('__proto__.isAdmin').hit, 'a prototype path as a plain key');
+  t.ok(flagged('this.constructor.constructor').hit, 'constructor walk');
+  t.ok(flagged('echo "test"[/PHP]').hit && flagged('<?xml :echo 1;').hit, 'PHP tag variants');
+  const f = scanRequest({ level: 1, path: null, query: null, headers: [['x-file-name', 'fda.phtml......']], cookies: [], body: null, bodyKind: null });
+  t.ok(f.some((x) => x.rules.includes('upload-risky-filename')), 'trailing dots after a PHP extension');
+});
