@@ -116,10 +116,12 @@ const PERL_RCE = /@\{\s*\[\s*(?:system|exec|qx|`)|\bqx\s*[{(\[\/]|\buse\s+(?:ipc
 const PYTHON_RCE = /\b(?:__import__\s*\(|os\s*\.\s*(?:system|popen|exec[lv]p?e?)\s*\(|subprocess\s*\.\s*(?:call|popen|run|check_output)\s*\(|__builtins__|__globals__|__subclasses__\s*\(|__class__\s*\.\s*__|pickle\s*\.\s*loads)/;
 
 function detectRuntimes(s: string, add: Add): void {
-  if (NODE_RCE.test(s)) add('node-code-injection', CRITICAL, 1);
+  const call = s.indexOf('(') >= 0;
+  const dot = s.indexOf('.') >= 0;
+  if ((call || dot || s.indexOf('_') >= 0) && NODE_RCE.test(s)) add('node-code-injection', CRITICAL, 1);
   if ((s.indexOf('proto') >= 0) && PROTO_POLLUTION.test(s)) add('node-prototype-pollution', CRITICAL, 1);
   if (s.indexOf('(') >= 0 && NODE_DOS.test(s)) add('node-dos-loop', CRITICAL, 1);
-  if (RUBY_RCE.test(s)) add('ruby-code-injection', CRITICAL, 1);
+  if ((call || dot || s.indexOf('%') >= 0 || s.indexOf('_') >= 0) && RUBY_RCE.test(s)) add('ruby-code-injection', CRITICAL, 1);
   if (s.indexOf('@{') >= 0 || s.indexOf('qx') >= 0 || s.indexOf('use ') >= 0) if (PERL_RCE.test(s)) add('perl-code-injection', CRITICAL, 1);
   if (s.indexOf('_') >= 0 || s.indexOf('.') >= 0) if (PYTHON_RCE.test(s)) add('python-code-injection', CRITICAL, 1);
 }
@@ -253,6 +255,8 @@ export function plainCode(lower: string): Finding[] {
   return out;
 }
 
+const CODE_CHARS = /[(.${<_:%@\[`#*?\\]/;
+
 /** A value that is one base64 token (t:base64Decode): worth decoding when it is long enough to hold code. */
 const BASE64 = /^[a-z0-9+\/]{12,4096}={0,2}$/i;
 
@@ -270,6 +274,8 @@ export function base64Text(value: string): string | null {
 
 /** Code injection of every kind this file knows, on the markup view. */
 export function detectCode(markup: string): Finding[] {
+  // literal prefilter: code needs one of these characters; prose without them can only name a Java gadget
+  if (!CODE_CHARS.test(markup)) return plainCode(markup);
   const out: Finding[] = [];
   const add: Add = (rule, score, level) => out.push({ rule, score, level });
   detectPhp(markup, add);

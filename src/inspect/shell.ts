@@ -91,9 +91,12 @@ interface Cmd {
 const MAX_COMMANDS = 256;
 const MAX_WORD = 256;
 
+const PLAIN_WORD = /^[a-z0-9_-]{1,64}$/;
+
 /** Shell word normalization: quotes, escapes and empty expansions go, as the shell would drop them. */
 function normWord(raw: string): string {
   let w = raw;
+  if (PLAIN_WORD.test(w)) return w;
   if (w.indexOf('$') >= 0) w = w.replace(/\$\{ifs\}|\$ifs\b|\$\{[a-z_]*\}|\$[@*#?!-]|\$[0-9]/g, '');
   if (/["'^\\`]/.test(w)) {
     // a Windows path keeps its separators to be cut at the last one
@@ -108,8 +111,14 @@ function normWord(raw: string): string {
   return w;
 }
 
+const QUOTES = /["'\\^]/;
+
+function isProgram(name: string): boolean {
+  return UNIX_STRONG.has(name) || WIN_STRONG.has(name) || UNIX_WORDS.has(name) || WIN_WORDS.has(name) || PS_ALIASES.has(name);
+}
+
 /** Split a (lower-cased, URL-decoded) value into the commands a shell would run. */
-export function shellCommands(s: string): Cmd[] {
+export function shellCommands(s: string, single = false): Cmd[] {
   const out: Cmd[] = [];
   const n = s.length;
   let i = 0;
@@ -214,9 +223,12 @@ export function shellCommands(s: string): Cmd[] {
       }
       cur = { name, raw, args: [], after, subst };
       subst = false;
+      // without separators only this first command can matter: stop unless it names a program
+      if (single && !isProgram(name)) return [];
       out.push(cur);
       first = false;
-    } else if (cur.args.length < 8) cur.args.push(normWord(raw) === '' ? raw : raw.replace(/["'\\^]/g, ''));
+    } else if (cur.args.length < 8) cur.args.push(QUOTES.test(raw) ? raw.replace(/["'\\^]/g, '') : raw);
+    else if (single) break; // no separator in the value: nothing after the first command's arguments matters
   }
   return out;
 }
@@ -240,11 +252,12 @@ export function detectShell(decoded: string): Finding[] {
   // `data:image/png;base64,...`: the `;` of a data URI separates its parameters, not commands
   if (s.indexOf(';base64,') >= 0) s = s.replace(/data:[a-z0-9.+\/-]{1,100};base64,/g, 'data:,');
   // literal prefilter: no separator, no Windows/PowerShell syntax marker -> only the value-start command check
-  const hasSep = /[;|&`\n\r$(<{]/.test(s);
+  // separators that chain commands; brackets alone (`(`, `{`) leave only the value's first command to check
+  const hasSep = /[;|&`\n\r]|\$\(|[<>]\(/.test(s);
   const hasWin = s.indexOf('%') >= 0 || s.indexOf('/') >= 0 || s.indexOf('-') >= 0 || s.indexOf('[') >= 0;
   if (!hasSep && !hasWin && s.indexOf(' ') < 0) return out;
 
-  const cmds = shellCommands(s);
+  const cmds = shellCommands(s, !hasSep);
   let substituted = false;
   let best: 0 | 1 | 2 | 3 | 4 | 5 = 0; // 1 chained command, 2 value-start command line, 3 after a lone `&` or a bracket, 4 in a Markdown code span
   for (const c of cmds) {
@@ -288,9 +301,9 @@ export function detectShell(decoded: string): Finding[] {
   if (s.indexOf('for') >= 0 && WIN_FOR.test(s)) add('cmdi-windows-for', CRITICAL, 1);
   if (s.indexOf('if ') >= 0 && WIN_IF.test(s)) add('cmdi-windows-if', CRITICAL, 1);
   if ((s.indexOf('set') >= 0 || s.indexOf('%') >= 0) && WIN_SET.test(s)) add('cmdi-windows-variable', CRITICAL, 1);
-  if (WIN_CMD.test(s)) add('cmdi-windows-shell', CRITICAL, 1);
+  if ((s.indexOf('cmd') >= 0 || s.indexOf('start') >= 0 || s.indexOf('powershell') >= 0 || s.indexOf('pwsh') >= 0) && WIN_CMD.test(s)) add('cmdi-windows-shell', CRITICAL, 1);
   if ((s.indexOf('::') >= 0 || s.indexOf('-') >= 0 || s.indexOf('$') >= 0 || s.indexOf('.download') >= 0) && PS_SYNTAX.test(s)) add('cmdi-powershell', CRITICAL, 1);
-  if (s.indexOf('-') >= 0) {
+  if (s.indexOf('-') >= 0 && s.length >= 8) {
     PS_CMDLET.lastIndex = 0;
     let k = 0;
     for (let m = PS_CMDLET.exec(s); m && k < 64; m = PS_CMDLET.exec(s), k++) {
