@@ -159,6 +159,22 @@ function detectQueries(s: string, add: Add): void {
   if (s.indexOf(')(') >= 0 || s.indexOf(') (') >= 0 || s.indexOf('*)') >= 0 || s.indexOf('(|') >= 0 || s.indexOf('(&') >= 0) if (LDAP_FILTER.test(s)) add('ldap-filter-injection', CRITICAL, 2);
 }
 
+// ---- SQL fragments the tokenizer leaves alone ------------------------------------
+
+/** Catalogs and procedures only an attacker names in a parameter. */
+const SQL_CATALOG = /\b(?:information_schema|pg_catalog|pg_shadow|sysobjects|syscolumns|sys\.(?:objects|tables|columns|databases|sql_logins)|mysql\.(?:user|db)|msdb\.|master\.\.|xp_cmdshell|xp_regread|xp_dirtree|sp_executesql|sp_oacreate|sp_makewebtask|sp_password|dbms_(?:pipe|lock|xmlgen|java)|utl_(?:http|inaddr|file))\b/;
+/** PostgreSQL JSON operators between literals, and casts to json: 942550's shapes. */
+const SQL_JSON = /::jsonb?\b|['"]\s*(?:<@|@>|\?\||\?&|#>>?|->>?)\s*['"]/;
+/** A value that is only a SQL-only function's opening: `database(`, `group_concat (`, `pg_sleep(`. */
+const SQL_FUNC_VALUE =
+  /^\s*(?:database|db_name|schema_name|current_user|session_user|system_user|user_name|suser_name|group_concat|concat_ws|concat|make_set|unhex|hex|pg_sleep|load_file|xmltype|extractvalue|updatexml|benchmark|sleep|md5|mid|substr|substring|strcmp|rtrim|ltrim|decode|encode|char|chr|ascii|ord|version|find_in_set|name_const|json_valid|json_extract|starts_with|unistr|jsonb_pretty|json_build_object)\s*\\?\(/;
+
+function detectSqlFragments(s: string, add: Add): void {
+  if (s.indexOf('_') >= 0 || s.indexOf('.') >= 0) if (SQL_CATALOG.test(s)) add('sqli-catalog', CRITICAL, 1);
+  if ((s.indexOf('::') >= 0 || s.indexOf('@') >= 0 || s.indexOf('>') >= 0 || s.indexOf('?') >= 0) && SQL_JSON.test(s)) add('sqli-json-operator', CRITICAL, 1);
+  if (s.length < 200 && s.indexOf('(') >= 0 && SQL_FUNC_VALUE.test(s)) add('sqli-function-value', CRITICAL, 1);
+}
+
 // ---- SSRF ----------------------------------------------------------------------
 
 const SCHEME_URL = /(?:^|[\s"'=(<,;])(?:file|gopher|dict|ldap|ldaps|tftp|jar|netdoc|rmi|iiop|corba|nds|jndi):\/{0,2}[^\s]/;
@@ -283,6 +299,7 @@ export function detectCode(markup: string): Finding[] {
   detectRuntimes(markup, add);
   detectTemplates(markup, add);
   detectQueries(markup, add);
+  detectSqlFragments(markup, add);
   detectSsrf(markup, add);
   return out;
 }

@@ -12,7 +12,8 @@ export interface ScanInput {
   headers: [string, string][];
   cookies: [string, string][];
   body: string | null;
-  bodyKind: 'json' | 'form' | 'multipart' | 'text' | null;
+  /** 'undeclared': no Content-Type, read both as text and as a form (as CRS does). */
+  bodyKind: 'json' | 'form' | 'multipart' | 'text' | 'undeclared' | null;
   /** The multipart boundary, for bodyKind 'multipart'. */
   boundary?: string | null;
 }
@@ -69,7 +70,7 @@ export function scanRequest(input: ScanInput): ScanFinding[] {
       // parts inspected one by one
     } else {
       // a body without a declared form type that reads as one is inspected as a form too
-      if (FORM_LIKE.test(input.body)) for (const f of inspectForm(input.body, level).findings) out.push({ ...f, location: 'body', snippet: '' });
+      if (input.bodyKind === 'undeclared' || FORM_LIKE.test(input.body)) for (const f of inspectForm(input.body, level).findings) out.push({ ...f, location: 'body', snippet: '' });
       const r = inspectValue(input.body, 'body', level);
       if (r.score > 0) out.push({ ...r, path: '$body', location: 'body', snippet: snippet(input.body) });
     }

@@ -71,7 +71,7 @@ const schema = {
 };
 
 function bodyKind(contentType: string | undefined): ScanInput['bodyKind'] {
-  if (!contentType) return 'text';
+  if (!contentType) return 'undeclared';
   const ct = contentType.toLowerCase();
   if (ct.includes('json')) return 'json';
   if (ct.startsWith('application/x-www-form-urlencoded')) return 'form';

@@ -149,3 +149,12 @@ t.test('base64 values are also read decoded; prototype paths and PHP tag variant
   const f = scanRequest({ level: 1, path: null, query: null, headers: [['x-file-name', 'fda.phtml......']], cookies: [], body: null, bodyKind: null });
   t.ok(f.some((x) => x.rules.includes('upload-risky-filename')), 'trailing dots after a PHP extension');
 });
+
+t.test('SQL fragments: catalogs, JSON operators, a lone SQL-only function; undeclared bodies read as forms', async (t) => {
+  t.ok(flagged('from information_schema.tables').rules.includes('sqli-catalog'));
+  t.ok(flagged('\' OR \'{"b":2}\'::jsonb <@ \'{"a":1}\'::jsonb').rules.includes('sqli-json-operator'));
+  t.ok(flagged('group_concat(').rules.includes('sqli-function-value'));
+  for (const v of ['sin(30) + cos(60)', 'the information schema of the report', 'version 2 (beta)', 'concatenate the files']) t.notOk(flagged(v, 'body', 2).hit, `benign: ${v}`);
+  const f = scanRequest({ level: 1, path: null, query: null, headers: [], cookies: [], body: '%22+union+select+password+from+users', bodyKind: 'undeclared' });
+  t.ok(f.length > 0, 'a body without Content-Type is also read as a urlencoded form');
+});
