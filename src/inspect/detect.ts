@@ -9,6 +9,7 @@ import { detectXss } from './xss.js';
 import { detectMisc } from './misc.js';
 import { base64Text, detectCode, plainCode } from './code.js';
 import { detectShell } from './shell.js';
+import { detectScript } from './js.js';
 import type { Finding } from './types.js';
 
 export type { Location } from './normalize.js';
@@ -54,6 +55,7 @@ function inspectOne(value: string, location: Location, level: Level): InspectRes
   findings.push(...detectMisc(decoded, location));
   findings.push(...detectShell(decoded));
   findings.push(...detectCode(markup));
+  findings.push(...detectScript(markup));
   if (decoded.length >= 12 && decoded.length <= 4096 && decoded.indexOf(' ') < 0) findings.push(...decodedBase64(decoded));
   return score(findings, level);
 }

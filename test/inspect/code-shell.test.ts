@@ -158,3 +158,20 @@ t.test('SQL fragments: catalogs, JSON operators, a lone SQL-only function; undec
   const f = scanRequest({ level: 1, path: null, query: null, headers: [], cookies: [], body: '%22+union+select+password+from+users', bodyKind: 'undeclared' });
   t.ok(f.length > 0, 'a body without Content-Type is also read as a urlencoded form');
 });
+
+t.test('script injection without tags, split and disguised tags', async (t) => {
+  for (const [v, rule] of [
+    ['(![]+[])[+!+[]]', 'js-jsfuck'],
+    ['self["\\x61lert"](1)', 'js-bracket-access'],
+    ['[].sort.call`${alert}1337`', 'js-tagged-call'],
+    ['alert()', 'js-sink-value'],
+    ['foo<f o r m', 'xss-split-tag'],
+    ['+ADw-script+AD4-alert(1)', 'xss-utf7'],
+    ['<base href="//evil/">', 'xss-active-markup'],
+    ['-moz-binding:url(http://x/xss.xml#xss)', 'xss-active-markup'],
+  ] as const) {
+    const r = flagged(v, 'body');
+    t.ok(r.hit && r.rules.includes(rule), `${JSON.stringify(v)} -> ${rule} (${r.rules.join(',')})`);
+  }
+  for (const v of ['Use arrays [] and [1, 2]', 'a < b and c > d', '¼ cup sugar, ¾ cup flour', 'alert the team about it']) t.notOk(flagged(v, 'body', 2).hit, `benign: ${v}`);
+});

@@ -59,6 +59,10 @@ const gens: Record<string, (n: number) => string> = {
   forkBomb: (n) => 'a(){ '.repeat(Math.floor(n / 5)),
   ldap: (n) => ')('.repeat(n / 2),
   nosql: (n) => '[$'.repeat(n / 2),
+  jsfuck: (n) => '![]+'.repeat(Math.floor(n / 4)),
+  jsComments: (n) => '/*'.repeat(n / 4) + '*/'.repeat(n / 4),
+  splitTag: (n) => '< a'.repeat(Math.floor(n / 3)),
+  baseHref: (n) => '<base '.repeat(Math.floor(n / 6)),
   multipartish: (n) => '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n'.repeat(Math.floor(n / 60)),
 };
 
