@@ -152,11 +152,13 @@ function detectTemplates(s: string, add: Add): void {
 // ---- NoSQL, LDAP --------------------------------------------------------------
 
 const NOSQL_OPERATOR = /(?:^|["'\[{,\s])\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|expr|or|and|not|nor|elemmatch|all|size|type|mod|text|jsonschema|function|accumulator|lookup|merge|out)\b/;
-const LDAP_FILTER = /\)\s*\(\s*[|&!]\s*\(|\*\)\s*\(\s*[a-z][a-z0-9-]{0,40}\s*[=~<>]|\(\s*[|&]\s*\(\s*[a-z][a-z0-9-]{0,40}\s*=\s*\*|\)\s*\(\s*(?:objectclass|uid|cn|userpassword|mail)\s*=/;
+
+/** LDAP filter breakouts: `)(attr=`, `)(|`, `)!(`, `)|(`, `*)(`. */
+const LDAP_FILTER = /\)\s*(?:[!|&]\s*)?\(\s*[|&!]?\s*\(?\s*[a-z][a-z0-9-]{0,40}\s*[~<>]?=|\)\s*\(\s*[|&!]|\*\s*\)\s*(?:[!|&]\s*)?\(/;
 
 function detectQueries(s: string, add: Add): void {
   if (s.indexOf('$') >= 0 && NOSQL_OPERATOR.test(s)) add('nosql-operator', CRITICAL, 1);
-  if (s.indexOf(')(') >= 0 || s.indexOf(') (') >= 0 || s.indexOf('*)') >= 0 || s.indexOf('(|') >= 0 || s.indexOf('(&') >= 0) if (LDAP_FILTER.test(s)) add('ldap-filter-injection', CRITICAL, 2);
+  if (s.indexOf(')') >= 0) if (LDAP_FILTER.test(s)) add('ldap-filter-injection', CRITICAL, 1);
 }
 
 // ---- SQL fragments the tokenizer leaves alone ------------------------------------
@@ -173,6 +175,17 @@ function detectSqlFragments(s: string, add: Add): void {
   if (s.indexOf('_') >= 0 || s.indexOf('.') >= 0) if (SQL_CATALOG.test(s)) add('sqli-catalog', CRITICAL, 1);
   if ((s.indexOf('::') >= 0 || s.indexOf('@') >= 0 || s.indexOf('>') >= 0 || s.indexOf('?') >= 0) && SQL_JSON.test(s)) add('sqli-json-operator', CRITICAL, 1);
   if (s.length < 200 && s.indexOf('(') >= 0 && SQL_FUNC_VALUE.test(s)) add('sqli-function-value', CRITICAL, 1);
+}
+
+// ---- protocol attacks carried in values --------------------------------------------
+
+/** A request line inside a value (smuggling, response splitting), and mod_proxy's `unix:...|` target. */
+const REQUEST_LINE = /(?:^|[\r\n])\s*(?:get|post|put|delete|head|options|connect|patch|trace|propfind)\s+\S{1,2000}\s+http\/\d/;
+const UNIX_SOCKET = /\bunix:[^|\s]{0,4000}\|/;
+
+function detectProtocol(s: string, add: Add): void {
+  if (s.indexOf('http/') >= 0 && REQUEST_LINE.test(s)) add('http-request-in-value', CRITICAL, 1);
+  if (s.indexOf('unix:') >= 0 && UNIX_SOCKET.test(s)) add('http-proxy-unix-socket', CRITICAL, 1);
 }
 
 // ---- SSRF ----------------------------------------------------------------------
@@ -300,6 +313,7 @@ export function detectCode(markup: string): Finding[] {
   detectTemplates(markup, add);
   detectQueries(markup, add);
   detectSqlFragments(markup, add);
+  detectProtocol(markup, add);
   detectSsrf(markup, add);
   return out;
 }

@@ -9,12 +9,15 @@ import { CRITICAL, ERROR, NOTICE, WARNING, type Finding } from './types.js';
 const TRAVERSAL = /(?:^|[/\\=:])\.\.[/\\\u2215\u2216\uff0f\uff3c]/g;
 const TRAVERSAL_END = /[/\\]\.\.$/;
 const SENSITIVE_FILE =
-  /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|\/proc\/self\/|\/proc\/\d+\/(?:environ|cmdline)|\/var\/log\/|boot\.ini|win\.ini|system\.ini|[\\/]system32[\\/]+(?:config(?:[\\/]|$)|drivers[\\/]+etc[\\/]+hosts)|\.htpasswd|\.htaccess|\/\.ssh\/|id_rsa|web\.config|wp-config\.php|\/\.env\b|\/\.git\/)/i;
+  /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|\/proc\/(?:self|\d+|interrupts|version|cpuinfo|meminfo|mounts|net|sys|kcore|config)\b|\/sys\/(?:class|kernel|block|devices|module|power|firmware)\b|\/var\/log\/|boot\.ini|win\.ini|system\.ini|[\\/]system32[\\/]+(?:config(?:[\\/]|$)|drivers[\\/]+etc[\\/]+hosts)|\.htpasswd|\.htaccess|\/\.ssh\/|id_rsa|web\.config|wp-config\.php|\/\.env\b|\/\.git\/)/i;
 
 const SHELL_PATH = /(?:^|[\s;&|`'"(=])\/(?:usr\/)?s?bin\/(?:ba|z|k|c|da)?sh\b|\bcmd(?:\.exe)?\s+\/c\b|\bpowershell(?:\.exe)?\s+-|\$\{ifs\}|\$ifs\b|\$\{?path:/i;
 
 // a header line needs a value: `\nlocation:` followed by nothing is not one
-const HEADER_INJECT = /[\r\n][ \t]*([a-z][a-z0-9-]{1,40})[ \t]*:[ \t]*[^\s]/gi;
+/** Tool and secret folders at a path's start or after a separator (`/.claude/settings.json`, `/.aws/credentials`). */
+const HIDDEN_FOLDER =
+  /(?:^|[\/\\=])\.(?:claude|cursor|aider|zed|windsurf|a0proj|junie|continue|codeium|copilot|docker|aws|azure|kube|ssh|gnupg|npmrc|pypirc|netrc|git|svn|hg|bzr|env|vscode|idea|bash_history|zsh_history|mysql_history|psql_history|cursorignore|dockercfg|git-credentials|terraform|boto)(?:[\/\\.]|$)|\/[a-z_-]{0,20}errors?\.log$/i;
+const HEADER_INJECT = /[\r\n][ \t]*([a-z][a-z0-9-]{1,40})[ \t\r]*:[ \t]*[^\s]/gi;
 const DANGEROUS_HEADERS = new Set([
   'set-cookie',
   'location',
@@ -47,6 +50,7 @@ export function detectMisc(decoded: string, location: Location): Finding[] {
     else if (TRAVERSAL_END.test(decoded)) add('traversal-dotdot', NOTICE, 3);
   }
   if (SENSITIVE_FILE.test(decoded)) add('traversal-sensitive-file', CRITICAL, 1);
+  if (decoded.indexOf('.') >= 0 && HIDDEN_FOLDER.test(decoded)) add('traversal-hidden-folder', CRITICAL, 1);
 
   // command injection: shell.ts; a shell's path or invocation is a signal of its own
   if (SHELL_PATH.test(decoded)) add('cmdi-shell', ERROR, 2);

@@ -184,6 +184,7 @@ export function shellCommands(s: string, single = false): Cmd[] {
       // <( >( process substitution
       cur = null;
       after = 'strong';
+      subst = true;
       i += 2;
       continue;
     }
@@ -237,6 +238,10 @@ export function shellCommands(s: string, single = false): Cmd[] {
 const HOST_ARG = /^(?:(?:[a-z0-9-]{1,63}\.){1,8}(?:com|org|net|io|biz|info|ru|cn|tk|xyz|top|me|co|de|uk|sh|site|online)|[0-9]{1,3}(?:\.[0-9]{1,3}){3})(?::[0-9]{1,5})?$/;
 const FORK_BOMB = /([a-z_:][a-z0-9_]{0,30})\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&?\s*\}?/;
 const WIN_FOR = /\bfor\s+(?:\/[dflr]\b[^%\n]{0,200})?%%?[^\s%]{1,20}\s+in\s*\(/;
+const WIN_IF_COMPARE =
+  /\bif\s+(?:\/i\s+)?(?:not\s+)?\S{1,60}?\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*\S{0,60}\s+\(?\s*(?:echo|goto|exit|cmd|call|set|start|del|copy|type|dir|rem|pause|move|ren|md|rd)\b/;
+/** `/etc/pas[s]wd`, `/bi[n]/bash`: a glob in a system path. */
+const GLOB_PATH = /\/(?:etc|bin|sbin|usr|proc|dev|tmp|var|home|root|lib)\/[a-z0-9?*\/]{0,40}(?:\[!?[a-z0-9-]{1,20}\]|\?)|\/\[[a-z0-9!-]{1,20}\][a-z]{0,10}\/(?:bash|sh|passwd|shadow)|\/(?:etc|bin|usr)\/[a-z]{0,10}\[[a-z0-9!-]{1,20}\]/;
 const WIN_IF = /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion|%[a-z_]{1,40}%\s*(?:equ|neq|lss|leq|gtr|geq|==))\s/;
 const WIN_SET = /(?:^|[&|;(\s])set\s+\/[ap]\s|%[a-z_]+:~-?\d+(?:,-?\d+)?%|%comspec%|%systemroot%|%windir%/;
 const WIN_CMD = /\bcmd(?:\.exe)?\s+\/[ckr]\b|\bstart\s+\/b\b|\bpowershell(?:\.exe)?\s+-|\bpwsh(?:\.exe)?\s+-/;
@@ -270,7 +275,7 @@ export function detectShell(decoded: string): Finding[] {
     const urls = c.args.some((a) => a.indexOf('://') > 0 || (strong && HOST_ARG.test(a)));
     const bare = c.args.length === 0 && (name.length > 2 || SHORT_OK.has(name));
     let hit = false;
-    if (c.after === 'strong') hit = strong ? bare || options || paths || urls || c.args.length > 0 : paths || (options && c.args.length > 1);
+    if (c.after === 'strong') hit = strong ? bare || options || paths || urls || c.args.length > 0 : paths || (options && c.args.length > 1) || (c.subst && (c.args.length > 0 || bare));
     else if (c.after === 'paren') hit = (strong && (paths || options || urls)) || (word && paths);
     else if (c.after === 'amp') hit = (strong && (bare || paths || options || urls)) || (word && paths);
     else if (c.after === 'span') hit = (strong && (paths || urls)) || (word && paths);
@@ -299,7 +304,8 @@ export function detectShell(decoded: string): Finding[] {
   if (hasSep && UNIX_SPECIAL.test(s)) add('cmdi-shell-syntax', CRITICAL, 1);
   if (s.indexOf('(') >= 0 && FORK_BOMB.test(s)) add('cmdi-fork-bomb', CRITICAL, 1);
   if (s.indexOf('for') >= 0 && WIN_FOR.test(s)) add('cmdi-windows-for', CRITICAL, 1);
-  if (s.indexOf('if ') >= 0 && WIN_IF.test(s)) add('cmdi-windows-if', CRITICAL, 1);
+  if (s.indexOf('if ') >= 0 && (WIN_IF.test(s) || WIN_IF_COMPARE.test(s))) add('cmdi-windows-if', CRITICAL, 1);
+  if (s.indexOf('/') >= 0 && (s.indexOf('[') >= 0 || s.indexOf('?') >= 0) && GLOB_PATH.test(s)) add('cmdi-glob-path', CRITICAL, 1);
   if ((s.indexOf('set') >= 0 || s.indexOf('%') >= 0) && WIN_SET.test(s)) add('cmdi-windows-variable', CRITICAL, 1);
   if ((s.indexOf('cmd') >= 0 || s.indexOf('start') >= 0 || s.indexOf('powershell') >= 0 || s.indexOf('pwsh') >= 0) && WIN_CMD.test(s)) add('cmdi-windows-shell', CRITICAL, 1);
   if ((s.indexOf('::') >= 0 || s.indexOf('-') >= 0 || s.indexOf('$') >= 0 || s.indexOf('.download') >= 0) && PS_SYNTAX.test(s)) add('cmdi-powershell', CRITICAL, 1);

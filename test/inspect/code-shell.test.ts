@@ -175,3 +175,22 @@ t.test('script injection without tags, split and disguised tags', async (t) => {
   }
   for (const v of ['Use arrays [] and [1, 2]', 'a < b and c > d', '¼ cup sugar, ¾ cup flour', 'alert the team about it']) t.notOk(flagged(v, 'body', 2).hit, `benign: ${v}`);
 });
+
+t.test('LDAP breakouts, request lines in values, hidden tool folders, globbed system paths, Windows IF', async (t) => {
+  for (const [v, rule, loc] of [
+    ['printer)(uid=*)', 'ldap-filter-injection', 'query'],
+    ['admin)(|(password=*', 'ldap-filter-injection', 'query'],
+    ['*)!(sn=*', 'ldap-filter-injection', 'query'],
+    ['\nPOST / HTTP/1.1', 'http-request-in-value', 'body'],
+    ['unix:AAAA|http://example.org/', 'http-proxy-unix-socket', 'query'],
+    ['/.claude/settings.json', 'traversal-hidden-folder', 'path'],
+    ['/app/.aws/credentials', 'traversal-hidden-folder', 'path'],
+    ['/proc/interrupts', 'traversal-sensitive-file', 'path'],
+    ['/etc/pas[s]wd', 'cmdi-glob-path', 'query'],
+    ['IF %_prefix%==SS6 GOTO they_matched', 'cmdi-windows-if', 'query'],
+  ] as const) {
+    const r = flagged(v, loc);
+    t.ok(r.hit && r.rules.includes(rule), `${JSON.stringify(v)} -> ${rule} (${r.rules.join(',')})`);
+  }
+  for (const v of ['WOODEN EMBROIDERY HOOP (3")&ORDER=MOST_RELEVANT', 'see (note)(page 2)', 'if x == 1:\n    return y', '/.well-known/openid-configuration', 'GET the latest HTTP docs']) t.notOk(flagged(v, 'query', 2).hit, `benign: ${v} (${flagged(v, 'query', 2).rules.join(',')})`);
+});

@@ -63,6 +63,11 @@ const gens: Record<string, (n: number) => string> = {
   jsComments: (n) => '/*'.repeat(n / 4) + '*/'.repeat(n / 4),
   splitTag: (n) => '< a'.repeat(Math.floor(n / 3)),
   baseHref: (n) => '<base '.repeat(Math.floor(n / 6)),
+  ldapParens: (n) => ')('.repeat(Math.floor(n / 4)) + ' a'.repeat(Math.floor(n / 4)),
+  ifCompare: (n) => 'if '.repeat(Math.floor(n / 6)) + '== '.repeat(Math.floor(n / 6)),
+  globPath: (n) => '/etc/['.repeat(Math.floor(n / 6)),
+  requestLine: (n) => 'get '.repeat(Math.floor(n / 4)) + 'http/',
+  unixSocket: (n) => 'unix:' + 'a'.repeat(n),
   multipartish: (n) => '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n'.repeat(Math.floor(n / 60)),
 };
 
