@@ -52,7 +52,7 @@ function detectPhp(s: string, add: Add): void {
   if (s.indexOf(':{') >= 0 && PHP_SERIALIZED.test(s)) add('php-serialized-object', CRITICAL, 1);
   if (s.indexOf('=') >= 0 && PHP_INI.test(s)) add('php-ini-directive', CRITICAL, 1);
   if (s.indexOf('(') < 0) return;
-  if (dollar && PHP_VAR_CALL.test(s)) add('php-variable-call', CRITICAL, 2);
+  if (dollar && PHP_VAR_CALL.test(s)) add('php-variable-call', CRITICAL, 1);
   if (PHP_CONCAT_CALL.test(s)) add('php-concat-call', CRITICAL, 1);
   const wrapped = PHP_WRAPPED_CALL.exec(s);
   if (wrapped && PHP_DANGEROUS.has(wrapped[1])) add('php-function-call', CRITICAL, 1);
@@ -249,6 +249,10 @@ function privateV4([a, b]: number[]): boolean {
 const RFI_IP = /^\s*(?:https?|ftps?|file):\/\/\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/;
 const RFI_QUESTION = /^\s*(?:https?|ftps?):\/\/[^\s?#]{1,2000}\.[a-z0-9]{2,5}\?+\s*$/;
 
+/** An internal host written without a scheme, as a whole value (`localhost/`, `gateway.docker.internal/`). */
+const BARE_INTERNAL_HOST =
+  /^\s*(?:localhost\d?(?:\.localdomain\d?)?|[a-z0-9-]{1,63}\.docker\.internal|host\.containers\.internal|[a-z0-9.-]{1,200}\.svc(?:\.cluster\.local)?|lvh\.me|localtest\.me|metadata(?:\.google\.internal)?|169\.254\.169\.254|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0)(?::\d{1,5})?(?:\/\S{0,2000})?\s*$/;
+
 function detectSsrf(s: string, add: Add): void {
   if (s.indexOf(':') < 0) return;
   if (RFI_IP.test(s)) add('rfi-numeric-host', CRITICAL, 1);
@@ -304,7 +308,11 @@ export function base64Text(value: string): string | null {
 /** Code injection of every kind this file knows, on the markup view. */
 export function detectCode(markup: string): Finding[] {
   // literal prefilter: code needs one of these characters; prose without them can only name a Java gadget
-  if (!CODE_CHARS.test(markup)) return plainCode(markup);
+  if (!CODE_CHARS.test(markup)) {
+    const plain = plainCode(markup);
+    if (markup.length < 2300 && BARE_INTERNAL_HOST.test(markup)) plain.push({ rule: 'ssrf-internal-host', score: CRITICAL, level: 1 });
+    return plain;
+  }
   const out: Finding[] = [];
   const add: Add = (rule, score, level) => out.push({ rule, score, level });
   detectPhp(markup, add);
@@ -315,6 +323,7 @@ export function detectCode(markup: string): Finding[] {
   detectSqlFragments(markup, add);
   detectProtocol(markup, add);
   detectSsrf(markup, add);
+  if (markup.length < 2300 && BARE_INTERNAL_HOST.test(markup)) add('ssrf-internal-host', CRITICAL, 1);
   return out;
 }
 

@@ -194,3 +194,10 @@ t.test('LDAP breakouts, request lines in values, hidden tool folders, globbed sy
   }
   for (const v of ['WOODEN EMBROIDERY HOOP (3")&ORDER=MOST_RELEVANT', 'see (note)(page 2)', 'if x == 1:\n    return y', '/.well-known/openid-configuration', 'GET the latest HTTP docs']) t.notOk(flagged(v, 'query', 2).hit, `benign: ${v} (${flagged(v, 'query', 2).rules.join(',')})`);
 });
+
+t.test('PHP variable calls and schemeless internal hosts at level 1', async (t) => {
+  t.ok(flagged('$_(3)').rules.includes('php-variable-call'));
+  t.ok(flagged("${'a'}(11)").rules.includes('php-variable-call'));
+  for (const v of ['localhost/', 'gateway.docker.internal/', 'kubernetes.default.svc.cluster.local/']) t.ok(flagged(v).rules.includes('ssrf-internal-host'), v);
+  for (const v of ['localhost is where I test', 'price $5 (each)', 'example.com/path']) t.notOk(flagged(v, 'query', 2).hit, `benign: ${v}`);
+});

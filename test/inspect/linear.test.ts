@@ -68,6 +68,7 @@ const gens: Record<string, (n: number) => string> = {
   globPath: (n) => '/etc/['.repeat(Math.floor(n / 6)),
   requestLine: (n) => 'get '.repeat(Math.floor(n / 4)) + 'http/',
   unixSocket: (n) => 'unix:' + 'a'.repeat(n),
+  bareHost: (n) => 'localhost/' + 'a'.repeat(n) + ' x',
   multipartish: (n) => '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n'.repeat(Math.floor(n / 60)),
 };
 
