@@ -18,6 +18,8 @@ export type Level = 1 | 2 | 3 | 4;
 export interface InspectResult {
   score: number;
   rules: string[];
+  /** Each rule's own score, in the order of `rules` (absent: the score is not split). */
+  ruleScores?: number[];
 }
 
 export interface LocatedFinding extends InspectResult {
@@ -72,14 +74,16 @@ function score(findings: Finding[], level: Level): InspectResult {
   if (findings.length === 0) return { score: 0, rules: [] };
   let score = 0;
   const rules: string[] = [];
+  const ruleScores: number[] = [];
   const seen = new Set<string>();
   for (const f of findings) {
     if (f.level > level || seen.has(f.rule)) continue;
     seen.add(f.rule);
     score += f.score;
     rules.push(f.rule);
+    ruleScores.push(f.score);
   }
-  return { score, rules };
+  return { score, rules, ruleScores };
 }
 
 /**
@@ -135,7 +139,7 @@ class Collector {
     if (value.length === 0) return true;
     const r = inspectValue(value, this.location, this.level);
     if (r.score > 0) {
-      this.findings.push({ path, score: r.score, rules: r.rules });
+      this.findings.push({ path, score: r.score, rules: r.rules, ruleScores: r.ruleScores });
       for (const rule of r.rules) this.rules.add(rule);
       // the request's anomaly score is that of its worst value
       if (r.score > this.score) this.score = r.score;
