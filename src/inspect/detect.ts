@@ -7,6 +7,9 @@ import { views, urlDecode, type Location } from './normalize.js';
 import { detectSqli } from './sqli.js';
 import { detectXss } from './xss.js';
 import { detectMisc } from './misc.js';
+import { base64Text, detectCode, plainCode } from './code.js';
+import { detectShell } from './shell.js';
+import { detectScript } from './js.js';
 import type { Finding } from './types.js';
 
 export type { Location } from './normalize.js';
@@ -15,6 +18,8 @@ export type Level = 1 | 2 | 3 | 4;
 export interface InspectResult {
   score: number;
   rules: string[];
+  /** Each rule's own score, in the order of `rules` (absent: the score is not split). */
+  ruleScores?: number[];
 }
 
 export interface LocatedFinding extends InspectResult {
@@ -40,22 +45,45 @@ const OVERLAP = 1024;
 const PLAIN = /^[A-Za-z0-9_.@-]{0,256}$/;
 
 function inspectOne(value: string, location: Location, level: Level): InspectResult {
-  if (PLAIN.test(value) && value.indexOf('--') < 0 && value.indexOf('@@') < 0) return { score: 0, rules: [] };
+  if (PLAIN.test(value) && value.indexOf('--') < 0 && value.indexOf('@@') < 0) {
+    const plain = plainCode(value.toLowerCase());
+    if (value.length >= 12) plain.push(...decodedBase64(value));
+    return score(plain, level);
+  }
   const { decoded, sql, markup } = views(value, location);
   const findings: Finding[] = [];
   findings.push(...detectSqli(sql));
   findings.push(...detectXss(markup));
   findings.push(...detectMisc(decoded, location));
+  findings.push(...detectShell(decoded));
+  findings.push(...detectCode(markup));
+  findings.push(...detectScript(markup));
+  if (decoded.length >= 12 && decoded.length <= 4096 && decoded.indexOf(' ') < 0) findings.push(...decodedBase64(decoded));
+  return score(findings, level);
+}
+
+/** A base64 value is also inspected decoded (code and commands hidden from the plain view). */
+function decodedBase64(value: string): Finding[] {
+  const text = base64Text(value);
+  if (text === null) return [];
+  const lower = text.toLowerCase();
+  return [...detectCode(lower), ...detectShell(text)].map((f) => ({ ...f, rule: `${f.rule}-base64` }));
+}
+
+function score(findings: Finding[], level: Level): InspectResult {
+  if (findings.length === 0) return { score: 0, rules: [] };
   let score = 0;
   const rules: string[] = [];
+  const ruleScores: number[] = [];
   const seen = new Set<string>();
   for (const f of findings) {
     if (f.level > level || seen.has(f.rule)) continue;
     seen.add(f.rule);
     score += f.score;
     rules.push(f.rule);
+    ruleScores.push(f.score);
   }
-  return { score, rules };
+  return { score, rules, ruleScores };
 }
 
 /**
@@ -111,7 +139,7 @@ class Collector {
     if (value.length === 0) return true;
     const r = inspectValue(value, this.location, this.level);
     if (r.score > 0) {
-      this.findings.push({ path, score: r.score, rules: r.rules });
+      this.findings.push({ path, score: r.score, rules: r.rules, ruleScores: r.ruleScores });
       for (const rule of r.rules) this.rules.add(rule);
       // the request's anomaly score is that of its worst value
       if (r.score > this.score) this.score = r.score;

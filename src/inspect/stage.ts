@@ -5,6 +5,7 @@ import type { Logger } from '../observe/log.js';
 import { workerPool, type WorkerPool } from '../workers/pool.js';
 import { THRESHOLDS, type Level } from './detect.js';
 import { scanRequest, type ScanFinding, type ScanInput } from './request-scan.js';
+import { boundaryOf } from './multipart.js';
 
 /**
  * Requests up to this many inspected bytes are scanned inline: the detector
@@ -21,11 +22,22 @@ interface Exclusion {
   rules?: string[];
 }
 
+/** A field that holds prose (a comment box, a ticket body): judged for markup and script only. */
+interface FreeText {
+  location?: ScanFinding['location'];
+  /** Parameter name or JSON path (`$.ticket.body`). */
+  name: string;
+}
+
+/** Rules that still apply to a free-text field: what a browser would run if the text were rendered. */
+const MARKUP_RULE = /^(?:xss-|js-)/;
+
 interface InspectOptions {
   level: Level;
   mode: 'block' | 'monitor';
   locations: { path: boolean; query: boolean; headers: boolean; cookies: boolean; body: boolean };
   exclude: Exclusion[];
+  freeText: FreeText[];
   /** Bodies larger than this are not inspected: refused (default) or passed with a log line. */
   maxInspectBytes: number;
   oversize: 'refuse' | 'pass';
@@ -62,6 +74,21 @@ const schema = {
         properties: { location, name: { type: 'string', minLength: 1 }, rules: { type: 'array', items: { type: 'string' } } },
       },
     },
+    freeText: {
+      type: 'array',
+      default: [],
+      description:
+        'Fields that hold prose, code snippets or Markdown (a comment box, a ticket body), by parameter name or JSON path: only markup and script rules (xss-*, js-*) apply to them; command, SQL, code and protocol rules do not.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          location: { ...location, description: 'Where the field is; any location when absent.' },
+          name: { type: 'string', minLength: 1, description: 'Parameter name, or JSON path such as $.ticket.body.' },
+        },
+      },
+    },
     maxInspectBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
     oversize: { enum: ['refuse', 'pass'], default: 'refuse' },
     failOpen: { type: 'boolean', default: false },
@@ -70,11 +97,12 @@ const schema = {
 };
 
 function bodyKind(contentType: string | undefined): ScanInput['bodyKind'] {
-  if (!contentType) return 'text';
+  if (!contentType) return 'undeclared';
   const ct = contentType.toLowerCase();
   if (ct.includes('json')) return 'json';
   if (ct.startsWith('application/x-www-form-urlencoded')) return 'form';
-  if (ct.startsWith('text/') || ct.startsWith('multipart/form-data') || ct.includes('xml')) return 'text';
+  if (ct.startsWith('multipart/form-data')) return 'multipart';
+  if (ct.startsWith('text/') || ct.includes('xml')) return 'text';
   return null; // binary: nothing a detector can read
 }
 
@@ -127,6 +155,7 @@ class InspectStage implements Stage {
         } else {
           input.body = ctx.body.toString('utf8');
           input.bodyKind = kind;
+          if (kind === 'multipart') input.boundary = boundaryOf(ctx.headers.get('content-type') ?? '');
           size += ctx.body.length;
         }
       }
@@ -149,8 +178,9 @@ class InspectStage implements Stage {
     for (const f of findings) {
       const kept = this.excluded(f);
       if (kept.length === 0) continue;
-      if (f.score > worst) {
-        worst = f.score;
+      const score = kept.length === f.rules.length || !f.ruleScores ? f.score : this.keptScore(f, kept);
+      if (score > worst) {
+        worst = score;
         rules = kept;
         where = f;
       }
@@ -167,9 +197,20 @@ class InspectStage implements Stage {
     return { error: Errors.THREAT_DETECTED, reason: `score ${worst} at ${where.location} ${where.path}`, label: where.location, extra: { rules } };
   }
 
+  /** The summed score of the rules a free-text field keeps. */
+  private keptScore(f: ScanFinding, kept: string[]): number {
+    let score = 0;
+    for (let i = 0; i < f.rules.length; i++) if (kept.includes(f.rules[i])) score += f.ruleScores![i];
+    return score;
+  }
+
   /** The finding's rules that no exclusion covers. */
   private excluded(f: ScanFinding): string[] {
     let rules = f.rules;
+    for (const ft of this.o.freeText) {
+      if (ft.location && ft.location !== f.location) continue;
+      if (ft.name === f.path) rules = rules.filter((r) => MARKUP_RULE.test(r));
+    }
     for (const e of this.o.exclude) {
       if (e.location && e.location !== f.location) continue;
       if (e.name && e.name !== f.path) continue;

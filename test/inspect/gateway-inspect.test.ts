@@ -19,6 +19,7 @@ t.test('inspect stage through the gateway: block, monitor, exclusions, large bod
       route('api', '/api/*'),
       route('watched', '/watched/*', { mode: 'monitor' }),
       route('docs', '/docs/*', { exclude: [{ location: 'body', name: '$.snippet' }] }),
+      route('tickets', '/tickets/*', { freeText: [{ location: 'body', name: '$.body' }] }),
     ],
   });
   t.teardown(async () => {
@@ -55,6 +56,16 @@ t.test('inspect stage through the gateway: block, monitor, exclusions, large bod
   t.equal(res.status, 200, 'an excluded JSON path is not held against the request');
   res = await post('/docs/page', { title: "' UNION SELECT password FROM users --" });
   t.equal(res.status, 403, 'other fields of that route are still inspected');
+
+  const pipeline = "Wrote a quick awk: awk -F, '{print $2}' orders.csv | sort | uniq -c";
+  res = await post('/tickets/new', { body: pipeline });
+  t.equal(res.status, 200, 'a shell pipeline in a declared free-text field passes');
+  res = await post('/api/tickets', { body: pipeline });
+  t.equal(res.status, 403, 'the same text in an undeclared field is judged as a command');
+  res = await post('/tickets/new', { body: '<script>alert(document.cookie)</script>' });
+  t.equal(res.status, 403, 'script in a free-text field is still blocked');
+  res = await post('/tickets/new', { title: ';cat /etc/passwd', body: 'fine' });
+  t.equal(res.status, 403, 'other fields of a free-text route are judged as usual');
 
   const filler = 'lorem ipsum dolor sit amet '.repeat(1200); // ~32 KB: scanned in the worker pool
   res = await post('/api/large', { filler, note: 'fine' });
