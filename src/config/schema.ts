@@ -95,7 +95,7 @@ const route = {
         type: 'object',
         required: ['type'],
         properties: { type: { enum: stageFactories.map((f) => f.type), description: 'Stage type; the other fields are that stage\'s options.' } },
-        allOf: stageFactories.map((f) => ({ if: { properties: { type: { const: f.type } } }, then: f.schema })),
+        allOf: stageFactories.map((f) => ({ if: { properties: { type: { const: f.type, description: 'Stage type.' } } }, then: f.schema })),
       },
     },
   },
