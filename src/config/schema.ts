@@ -20,7 +20,7 @@ const listener = {
     name: { ...name, description: 'Unique name of the listener; routes refer to it in `listeners` and logs and metrics carry it.' },
     host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'Address to bind: `0.0.0.0` for every IPv4 interface, `::` for IPv6, `127.0.0.1` for loopback only.' },
     port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port to listen on; `0` picks a free port. Two listeners may not share a host and port.' },
-    segment: { ...name, default: 'external', description: 'Network segment this listener faces (for example `external` or `internal`); routes limit themselves to segments with `segments`, and identity policies can require one.' },
+    segment: { ...name, default: 'external', description: 'Network segment this listener faces (for example `external` or `internal`); a route with `segments` is served only on listeners of those segments.' },
     tls: {
       description: 'Serve HTTPS (TLS 1.2 and later) on this listener; without it the listener speaks plain HTTP.',
       type: 'object',
