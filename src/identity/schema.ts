@@ -185,7 +185,7 @@ export const identityStageSchema = {
   additionalProperties: false,
   required: ['type', 'methods'],
   properties: {
-    type: { const: 'identity' },
+    type: { const: 'identity', description: 'Selects the identity stage.' },
     environment: { ...environment, description: 'Environment of the route: credentials from issuers, endpoints or consumers of another environment are refused with 401.' },
     /** any: the first method that finds credentials decides; all: every method must pass. */
     mode: { enum: ['any', 'all'], default: 'any', description: '`any`: the first method whose credentials the request carries decides (a bad token never falls through to a weaker method). `all`: every method must pass and name the same consumer.' },

@@ -71,14 +71,15 @@ class ConcurrencyStage implements Stage {
 export const concurrencyStage: StageFactory = {
   type: 'concurrency',
   schema: {
+    description: 'Caps the requests in flight at once, so a slow upstream is not buried; a request over the cap is answered 503 with `Retry-After` at once, never queued.',
     type: 'object',
     additionalProperties: false,
     required: ['type', 'max'],
     properties: {
-      type: { const: 'concurrency' },
-      max: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-      per: { enum: ['route', 'upstream', 'consumer'], default: 'route' },
-      retryAfterSec: { type: 'integer', minimum: 1, maximum: 3600, default: 1 },
+      type: { const: 'concurrency', description: 'Selects the concurrency stage.' },
+      max: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Requests in flight at once for the whole gateway; each gateway process takes an equal share (rounded up).' },
+      per: { enum: ['route', 'upstream', 'consumer'], default: 'route', description: 'What is counted: this route, its upstream (shared by the routes with this stage that use it), or each consumer on this route (the client address when anonymous).' },
+      retryAfterSec: { type: 'integer', minimum: 1, maximum: 3600, default: 1, description: 'Seconds sent in `Retry-After` with a refusal.' },
     },
   },
   compile(options, context: StageContext): Stage {

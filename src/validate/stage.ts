@@ -28,28 +28,30 @@ const mediaType = { type: 'string', pattern: "^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_
 const size = (max: number) => ({ type: 'integer', minimum: 0, maximum: max });
 
 const schema = {
+  description: 'Checks the shape of requests before they reach the upstream: methods, media types, URL, header and body sizes, JSON structure and an optional JSON Schema. Every limit is off unless set.',
   type: 'object',
   additionalProperties: false,
   required: ['type'],
   properties: {
-    type: { const: 'validate' },
-    methods: { type: 'array', minItems: 1, uniqueItems: true, items: method },
-    contentTypes: { type: 'array', minItems: 1, uniqueItems: true, items: mediaType },
-    maxUrlBytes: size(1024 * 1024),
-    maxHeaders: size(10_000),
-    maxHeaderBytes: size(1024 * 1024),
-    maxBodyBytes: size(Number.MAX_SAFE_INTEGER),
+    type: { const: 'validate', description: 'Selects the validate stage.' },
+    methods: { type: 'array', minItems: 1, uniqueItems: true, items: method, description: 'Upper-case methods allowed; another method gets 405 with `Allow`.' },
+    contentTypes: { type: 'array', minItems: 1, uniqueItems: true, items: mediaType, description: 'Media types (lower case, parameters ignored; `type/*` allowed) a request with a body may have; another type, or a body without `Content-Type`, gets 415.' },
+    maxUrlBytes: { ...size(1024 * 1024), description: 'Longest normalized path plus query in bytes; longer gets 414.' },
+    maxHeaders: { ...size(10_000), description: 'Most request header fields; more gets 431.' },
+    maxHeaderBytes: { ...size(1024 * 1024), description: 'Most bytes of all header names and values together; more gets 431.' },
+    maxBodyBytes: { ...size(Number.MAX_SAFE_INTEGER), description: 'Largest request body in bytes; larger gets 413. Tighter than the route\'s `maxBodyBytes` where both are set.' },
     json: {
+      description: 'Structural limits of JSON bodies (`application/json` or `+json`), checked by a streaming scan before anything is parsed; a body over one gets 400. Setting it, even `{}`, turns the check on; `schema` turns it on with these defaults.',
       type: 'object',
       additionalProperties: false,
       properties: {
-        maxDepth: { type: 'integer', minimum: 1, maximum: 4096, default: 32 },
-        maxKeys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 1000 },
-        maxArrayLength: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 10_000 },
-        maxStringLength: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1024 * 1024 },
+        maxDepth: { type: 'integer', minimum: 1, maximum: 4096, default: 32, description: 'Deepest nesting of arrays and objects; the top-level value is depth 1.' },
+        maxKeys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 1000, description: 'Most members of any one object.' },
+        maxArrayLength: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 10_000, description: 'Most elements of any one array.' },
+        maxStringLength: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1024 * 1024, description: 'Longest string, keys included, in characters (an escape counts as one).' },
       },
     },
-    schema: { type: ['object', 'boolean'] },
+    schema: { type: ['object', 'boolean'], description: 'JSON Schema (draft-07) JSON bodies must satisfy, compiled at load; a misspelt keyword or a pattern that could backtrack badly is a config error. A body that fails gets 400; a non-JSON body gets 415.' },
   },
 };
 

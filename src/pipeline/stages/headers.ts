@@ -10,11 +10,12 @@ const editsSchema = {
   additionalProperties: false,
   properties: {
     set: {
+      description: 'Headers to add, replacing any of the same name (names are case-insensitive; values are visible ASCII and tabs).',
       type: 'object',
       propertyNames: { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' },
       additionalProperties: { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$' },
     },
-    remove: { type: 'array', items: { type: 'string', pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' } },
+    remove: { type: 'array', items: { type: 'string', pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }, description: 'Names of headers to remove (case-insensitive); removal happens before `set`.' },
   },
 };
 
@@ -32,10 +33,15 @@ function compileEdits(edits: HeaderEdits | undefined): ((list: { set(n: string, 
 export const headersStage: StageFactory = {
   type: 'headers',
   schema: {
+    description: 'Adds, replaces or removes request headers before they go upstream and response headers before they go to the client.',
     type: 'object',
     additionalProperties: false,
     required: ['type'],
-    properties: { type: { const: 'headers' }, request: editsSchema, response: editsSchema },
+    properties: {
+      type: { const: 'headers', description: 'Selects the headers stage.' },
+      request: { ...editsSchema, description: 'Edits of the request headers sent upstream.' },
+      response: { ...editsSchema, description: 'Edits of the response headers sent to the client.' },
+    },
   },
   compile(options): Stage {
     const onReq = compileEdits(options.request as HeaderEdits | undefined);
