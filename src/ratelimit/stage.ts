@@ -50,42 +50,46 @@ const limitSchema = {
   additionalProperties: false,
   required: ['rate'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,64}$' },
-    rate: { type: 'string', pattern: RATE_PATTERN },
-    burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
-    key: { type: 'array', maxItems: 4, items: { type: 'string', pattern: KEY_ITEM_PATTERN } },
-    cost: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,64}$', description: 'Name of the limit in the `RateLimit` headers, logs and alerts; default: the rate text.' },
+    rate: { type: 'string', pattern: RATE_PATTERN, description: 'Requests per period, such as `20/s`, `100/10s`, `5000/h` or `1000/day`; the allowance refills evenly over the period.' },
+    burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'Most requests admitted at once after a quiet spell (the bucket size); default: the count of `rate`.' },
+    key: { type: 'array', maxItems: 4, items: { type: 'string', pattern: KEY_ITEM_PATTERN }, description: 'What each bucket is for, combined: `ip` (or `ip/24`, `ip/24/56` for networks), `consumer`, `apikey` or `apikey:<header>`, `route`, `header:<name>`, `claim:<name>`. Default `[ip]`. A missing value counts as empty, so such requests share a bucket.' },
+    cost: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Units each request takes from the bucket (default 1); must not exceed the burst.' },
   },
 };
 
 export const rateLimitSchema: Record<string, unknown> = {
+  description: 'Limits request rates per client, consumer, key or route; over a limit a request gets 429 with `RateLimit` and `Retry-After` headers. Gateway processes and peers share the counts.',
   type: 'object',
   additionalProperties: false,
   required: ['type', 'limits'],
   properties: {
-    type: { const: 'rate-limit' },
-    mode: { enum: ['block', 'monitor'], default: 'block' },
-    scope: { enum: ['route', 'global'], default: 'route' },
-    headers: { type: 'boolean', default: false },
-    limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+    type: { const: 'rate-limit', description: 'Selects the rate-limit stage.' },
+    mode: { enum: ['block', 'monitor'], default: 'block', description: '`block` refuses requests over a limit; `monitor` lets them through and logs them (sampled), for trying a limit out before enforcing it.' },
+    scope: { enum: ['route', 'global'], default: 'route', description: '`route`: buckets belong to this route (`route` is added to every key). `global`: routes with the same limits and keys share buckets.' },
+    headers: { type: 'boolean', default: false, description: 'Also send `RateLimit-Policy` and `RateLimit` on admitted responses; a 429 always carries them.' },
+    limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema, description: 'The limits (at most 8); a request must pass every one.' },
     alerts: {
+      description: 'Quota alerts: a warning log line (and a webhook call) when a key has used a share of a limit, once per key, limit and period.',
       type: 'object',
       additionalProperties: false,
       required: ['at'],
       properties: {
-        at: { type: 'array', minItems: 1, maxItems: 4, items: { type: 'integer', minimum: 1, maximum: 100 } },
+        at: { type: 'array', minItems: 1, maxItems: 4, items: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Percentages of the burst used (such as `[80, 100]`) that raise an alert.' },
         webhook: {
+          description: 'Where quota alerts are also POSTed as JSON (the key is sent hashed).',
           type: 'object',
           additionalProperties: false,
           required: ['url'],
           properties: {
-            url: { type: 'string', pattern: '^https?://' },
-            secret: secretRef,
+            url: { type: 'string', pattern: '^https?://', description: 'HTTP or HTTPS URL alerts are POSTed to.' },
+            secret: { ...secretRef, description: 'HMAC-SHA256 key: each body is signed in `x-ztgate-signature: sha256=<hex>`.' },
           },
         },
       },
     },
     overrides: {
+      description: 'Other limits for callers in a group: the first override whose `group` the caller holds replaces `limits`.',
       type: 'array',
       maxItems: 32,
       items: {
@@ -93,8 +97,8 @@ export const rateLimitSchema: Record<string, unknown> = {
         additionalProperties: false,
         required: ['group', 'limits'],
         properties: {
-          group: { type: 'string', minLength: 1, maxLength: 128 },
-          limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema },
+          group: { type: 'string', minLength: 1, maxLength: 128, description: 'A role or group of the caller (token role claims, or the consumer\'s `groups`), as set by the identity stage.' },
+          limits: { type: 'array', minItems: 1, maxItems: 8, items: limitSchema, description: 'The limits for this group, instead of the stage\'s `limits`.' },
         },
       },
     },
