@@ -43,7 +43,7 @@ const listener = {
             },
           },
         },
-        clientCa: { type: 'string', minLength: 1, description: 'Path of a PEM CA bundle: when set, clients must present a certificate signed by it (mutual TLS) and the identity stage can read it.' },
+        clientCa: { type: 'string', minLength: 1, description: 'Path of a PEM CA bundle for mutual TLS: a client certificate not signed by it is refused in the handshake. Clients without a certificate still connect; an identity stage with `mtls` then answers 401.' },
       },
     },
   },

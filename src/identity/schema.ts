@@ -44,7 +44,7 @@ const introspection = {
     clientId: { type: 'string', minLength: 1, description: 'Client ID the gateway authenticates to the endpoint with (HTTP Basic).' },
     clientSecret: { ...secretRef, description: 'Client secret sent with `clientId` (HTTP Basic).' },
     cacheMaxSec: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'Longest time in seconds an answer (active or not) is reused for the same token; never past the token\'s `exp`. 0: every request asks the endpoint.' },
-    timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 2000, description: 'Milliseconds one introspection request may take; a slower or failed endpoint makes the request fail with 503.' },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 2000, description: 'Milliseconds one introspection request may take; a slower or failed endpoint leaves the token unchecked: 503, unless the stage has `failOpen`.' },
   },
 };
 
@@ -188,7 +188,7 @@ export const identityStageSchema = {
     type: { const: 'identity', description: 'Selects the identity stage.' },
     environment: { ...environment, description: 'Environment of the route: credentials from issuers, endpoints or consumers of another environment are refused with 401.' },
     /** any: the first method that finds credentials decides; all: every method must pass. */
-    mode: { enum: ['any', 'all'], default: 'any', description: '`any`: the first method whose credentials the request carries decides (a bad token never falls through to a weaker method). `all`: every method must pass and name the same consumer.' },
+    mode: { enum: ['any', 'all'], default: 'any', description: '`any`: the first method whose credentials the request carries decides (a bad token never falls through to a weaker method). `all`: every method must pass, and credentials naming two different consumers are refused.' },
     methods: { type: 'array', minItems: 1, items: method, description: 'How callers authenticate, in order: `jwt`, `apiKey`, `mtls` or `introspection`. A request with no credentials gets 401.' },
     scopes: { ...matchList, description: 'Scopes the caller must hold (from the token\'s scope claim); otherwise 403 with `insufficient_scope`.' },
     roles: { ...matchList, description: 'Roles or groups the caller must hold (token role claims, or the consumer\'s `groups`); otherwise 403.' },

@@ -23,7 +23,7 @@ export const observeSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    metrics: { type: 'boolean', default: true, description: 'Record per-route and per-upstream latency histograms and counters of finished requests (exported at the admin `/metrics`). Off saves a little CPU per request.' },
+    metrics: { type: 'boolean', default: true, description: 'Record per-route and per-upstream latency histograms and counters of finished requests (exported at the admin `/metrics`).' },
     accessLog: {
       ...accessLogSchema,
       description: 'Access log of every route; a route\'s own `accessLog` overrides it field by field.',

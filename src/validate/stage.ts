@@ -39,7 +39,7 @@ const schema = {
     maxUrlBytes: { ...size(1024 * 1024), description: 'Longest normalized path plus query in bytes; longer gets 414.' },
     maxHeaders: { ...size(10_000), description: 'Most request header fields; more gets 431.' },
     maxHeaderBytes: { ...size(1024 * 1024), description: 'Most bytes of all header names and values together; more gets 431.' },
-    maxBodyBytes: { ...size(Number.MAX_SAFE_INTEGER), description: 'Largest request body in bytes; larger gets 413. Tighter than the route\'s `maxBodyBytes` where both are set.' },
+    maxBodyBytes: { ...size(Number.MAX_SAFE_INTEGER), description: 'Largest request body in bytes; larger gets 413. The route\'s own `maxBodyBytes` applies as well.' },
     json: {
       description: 'Structural limits of JSON bodies (`application/json` or `+json`), checked by a streaming scan before anything is parsed; a body over one gets 400. Setting it, even `{}`, turns the check on; `schema` turns it on with these defaults.',
       type: 'object',
