@@ -136,8 +136,9 @@ function typeOf(s: Schema): string {
   if (isSecret(s)) return 'secret (`{ env: NAME }` or `{ file: path }`)';
   if (s.const !== undefined) return `\`${short(s.const)}\``;
   if (s.enum) return s.enum.map((v) => `\`${short(v)}\``).join(' \\| ');
-  const alts = s.oneOf ?? s.anyOf;
-  if (alts) return [...new Set(alts.map(typeOf))].join(' or ');
+  // Alternatives that only require one field or another (`oneOf: [{ required: [jwk] }, ...]`) say nothing of the type.
+  const alts = (s.oneOf ?? s.anyOf)?.filter((b) => typeOf(b) !== 'any');
+  if (alts?.length) return [...new Set(alts.map(typeOf))].join(' or ');
   if (Array.isArray(s.type)) return s.type.join(' or ');
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'values'}`;
   if (s.type === 'object' && typeof s.additionalProperties === 'object' && !s.properties) return `map of ${typeOf(s.additionalProperties)}`;

@@ -53,7 +53,7 @@ export const observeSchema = {
           required: ['endpoint'],
           properties: {
             endpoint: { type: 'string', pattern: '^https?://', description: 'OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces.' },
-            headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: secretRef, description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.' },
+            headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: { ...secretRef, description: 'Value of the header.' }, description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.' },
             serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate', description: 'The `service.name` resource attribute of exported spans.' },
             maxBatch: { type: 'integer', minimum: 1, maximum: 10_000, default: 512, description: 'Most spans sent in one export request; a full batch is sent at once.' },
             flushMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000, description: 'Milliseconds a span may wait for its batch to fill before the batch is sent anyway.' },

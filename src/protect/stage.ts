@@ -88,6 +88,7 @@ const detectorSchema = {
   },
 };
 const recipientSchema = {
+  description: 'A recipient: its public key as `jwk` or as `publicKey`, exactly one.',
   type: 'object',
   additionalProperties: false,
   properties: {

@@ -13,7 +13,7 @@ const editsSchema = {
       description: 'Headers to add, replacing any of the same name (names are case-insensitive; values are visible ASCII and tabs).',
       type: 'object',
       propertyNames: { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' },
-      additionalProperties: { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$' },
+      additionalProperties: { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$', description: 'Value of the header.' },
     },
     remove: { type: 'array', items: { type: 'string', pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }, description: 'Names of headers to remove (case-insensitive); removal happens before `set`.' },
   },
