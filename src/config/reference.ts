@@ -28,6 +28,8 @@ interface Row {
   required: boolean;
   default: string;
   description: string;
+  /** The discriminator value a field belongs to (`kind: spike`), for fields of one branch only. */
+  when?: string;
 }
 
 const HEADER = `# Configuration reference
@@ -85,7 +87,37 @@ function rowsOf(s: Schema, path: string, required: boolean, skip?: (path: string
       for (const [key, sub] of Object.entries(alt.properties)) rows.push(...rowsOf(sub, join(path, key), false, skip));
     }
   }
+  rows.push(...conditionalRows(s, path, skip));
   return dedupe(rows);
+}
+
+/**
+ * Fields an object has only for one value of a discriminator (`if: { kind: spike }
+ * then: {...}`, as the alert rules): a field every branch defines alike is listed
+ * once, any other once per branch, marked with the value it belongs to.
+ */
+function conditionalRows(s: Schema, path: string, skip?: (path: string) => boolean): Row[] {
+  const branches: { field: string; value: unknown; then: Schema }[] = [];
+  for (const b of s.allOf ?? []) {
+    const cond = Object.entries(b.if?.properties ?? {});
+    if (cond.length !== 1 || cond[0][1].const === undefined || !b.then?.properties) continue;
+    branches.push({ field: cond[0][0], value: cond[0][1].const, then: b.then });
+  }
+  const keys = [...new Set(branches.flatMap((b) => Object.keys(b.then.properties!)))].filter((k) => !s.properties?.[k] && !branches.some((b) => b.field === k));
+  const alike = new Set(
+    keys.filter((k) => branches.every((b) => b.then.properties![k] && JSON.stringify(b.then.properties![k]) === JSON.stringify(branches[0].then.properties![k]))),
+  );
+  const required = (b: (typeof branches)[number], key: string) => (s.required ?? []).includes(key) || (b.then.required ?? []).includes(key);
+  const rows: Row[] = [];
+  for (const key of alike) rows.push(...rowsOf(branches[0].then.properties![key], join(path, key), required(branches[0], key), skip));
+  for (const b of branches) {
+    const when = `${b.field}: ${typeof b.value === 'string' ? b.value : short(b.value)}`;
+    for (const [key, sub] of Object.entries(b.then.properties!)) {
+      if (alike.has(key) || !keys.includes(key)) continue;
+      rows.push(...rowsOf(sub, join(path, key), required(b, key), skip).map((r) => ({ ...r, when })));
+    }
+  }
+  return rows;
 }
 
 /** The object a field is when it is one (a plain object schema, or the object branch of a oneOf). */
@@ -104,8 +136,9 @@ function typeOf(s: Schema): string {
   if (isSecret(s)) return 'secret (`{ env: NAME }` or `{ file: path }`)';
   if (s.const !== undefined) return `\`${short(s.const)}\``;
   if (s.enum) return s.enum.map((v) => `\`${short(v)}\``).join(' \\| ');
-  const alts = s.oneOf ?? s.anyOf;
-  if (alts) return [...new Set(alts.map(typeOf))].join(' or ');
+  // Alternatives that only require one field or another (`oneOf: [{ required: [jwk] }, ...]`) say nothing of the type.
+  const alts = (s.oneOf ?? s.anyOf)?.filter((b) => typeOf(b) !== 'any');
+  if (alts?.length) return [...new Set(alts.map(typeOf))].join(' or ');
   if (Array.isArray(s.type)) return s.type.join(' or ');
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'values'}`;
   if (s.type === 'object' && typeof s.additionalProperties === 'object' && !s.properties) return `map of ${typeOf(s.additionalProperties)}`;
@@ -119,9 +152,23 @@ function short(v: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** One row per field; a field two alternatives define differently (`type: block` or `type: tighten`) gets both. */
 function dedupe(rows: Row[]): Row[] {
-  const seen = new Set<string>();
-  return rows.filter((r) => (seen.has(r.path) ? false : (seen.add(r.path), true)));
+  const seen = new Map<string, Row>();
+  const out: Row[] = [];
+  for (const r of rows) {
+    const key = `${r.path}\n${r.when ?? ''}`;
+    const first = seen.get(key);
+    if (first === undefined) {
+      const copy = { ...r };
+      seen.set(key, copy);
+      out.push(copy);
+      continue;
+    }
+    if (r.type !== first.type && !first.type.split(' \\| ').includes(r.type)) first.type = `${first.type} \\| ${r.type}`;
+    if (r.description && !first.description.includes(r.description)) first.description = first.description ? `${first.description} ${r.description}` : r.description;
+  }
+  return out;
 }
 
 function table(rows: Row[]): string {
@@ -129,7 +176,7 @@ function table(rows: Row[]): string {
   const lines = ['| field | type | default | description |', '| --- | --- | --- | --- |'];
   for (const r of rows) {
     const type = r.type.replace(/(?<!\\)\|/g, '\\|');
-    lines.push(`| \`${r.path}\`${r.required ? ' (required)' : ''} | ${type} | ${r.default ? `\`${cell(r.default)}\`` : ''} | ${cell(r.description)} |`);
+    lines.push(`| \`${r.path}\`${r.when ? ` (with \`${r.when}\`)` : ''}${r.required ? ' (required)' : ''} | ${type} | ${r.default ? `\`${cell(r.default)}\`` : ''} | ${cell(r.description)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -51,27 +51,34 @@ const SKIP_HEADERS = new Set(['host', 'content-length', 'content-type', 'connect
 
 const location = { enum: ['path', 'query', 'header', 'cookie', 'body'] };
 const schema = {
+  description: 'Scans requests for attacks (SQL injection, XSS, path traversal, command and CRLF injection) and refuses them with 403. Every matched rule adds to a score; a request at the level\'s threshold is an attack.',
   type: 'object',
   additionalProperties: false,
   required: ['type'],
   properties: {
-    type: { const: 'inspect' },
-    level: { enum: [1, 2, 3, 4], default: 2 },
-    mode: { enum: ['block', 'monitor'], default: 'block' },
+    type: { const: 'inspect', description: 'Selects the inspect stage.' },
+    level: { enum: [1, 2, 3, 4], default: 2, description: 'Sensitivity, 1 to 4: each level adds rules that catch more attacks and also flag more harmless input (level 4 also lowers the threshold). Raise it where false positives are acceptable.' },
+    mode: { enum: ['block', 'monitor'], default: 'block', description: '`block` refuses attacks with 403; `monitor` lets them through and logs a warning, for tuning `level` and `exclude` first.' },
     locations: {
+      description: 'Which parts of the request are scanned; all by default.',
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: Object.fromEntries(['path', 'query', 'headers', 'cookies', 'body'].map((k) => [k, { type: 'boolean', default: true }])),
+      properties: Object.fromEntries(['path', 'query', 'headers', 'cookies', 'body'].map((k) => [k, { type: 'boolean', default: true, description: `Scan the request ${k}${k === 'headers' ? ' (except Host, Authorization, Cookie and other fixed-format headers)' : k === 'body' ? ' (JSON, form and text bodies; binary bodies are not read)' : ''}.` }])),
     },
     exclude: {
+      description: 'Known-good input to leave out: a finding matching every field given (`location`, `name`, `rules`) is ignored. Use it for a field that legitimately holds markup or SQL.',
       type: 'array',
       default: [],
       items: {
         type: 'object',
         additionalProperties: false,
         minProperties: 1,
-        properties: { location, name: { type: 'string', minLength: 1 }, rules: { type: 'array', items: { type: 'string' } } },
+        properties: {
+          location: { ...location, description: 'Where the finding is: `path`, `query`, `header`, `cookie` or `body`.' },
+          name: { type: 'string', minLength: 1, description: 'Header, cookie or parameter name, or JSON path of a body field (`$.comment`), as shown in the log line of the finding.' },
+          rules: { type: 'array', items: { type: 'string' }, description: 'Rule IDs to ignore there (such as `sqli-union-select`); omit to ignore every rule.' },
+        },
       },
     },
     freeText: {
@@ -89,10 +96,10 @@ const schema = {
         },
       },
     },
-    maxInspectBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
-    oversize: { enum: ['refuse', 'pass'], default: 'refuse' },
-    failOpen: { type: 'boolean', default: false },
-    timeoutMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 2000 },
+    maxInspectBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Largest body in bytes that is scanned; see `oversize` for larger ones.' },
+    oversize: { enum: ['refuse', 'pass'], default: 'refuse', description: 'A body over `maxInspectBytes`: `refuse` answers 413, `pass` forwards it unscanned with a warning log line.' },
+    failOpen: { type: 'boolean', default: false, description: 'When the scanning worker fails or times out: `false` refuses with 503, `true` lets the request through (the failure is logged either way).' },
+    timeoutMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 2000, description: 'Milliseconds a scan in the worker pool may take (inputs over 16 KB are scanned there; smaller ones inline).' },
   },
 };
 

@@ -7,7 +7,7 @@ export const accessLogSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    enabled: { type: 'boolean', description: 'One access line per request.' },
+    enabled: { type: 'boolean', description: 'Write one access log line (JSON, to standard output) per request.' },
     sample: {
       type: 'number',
       minimum: 0,
@@ -18,13 +18,15 @@ export const accessLogSchema = {
 } as const;
 
 export const observeSchema = {
+  description: 'Metrics, access log and tracing.',
   type: 'object',
   additionalProperties: false,
   default: {},
   properties: {
-    metrics: { type: 'boolean', default: true, description: 'Per-route and per-upstream histograms and counters.' },
+    metrics: { type: 'boolean', default: true, description: 'Record per-route and per-upstream latency histograms and counters of finished requests (exported at the admin `/metrics`).' },
     accessLog: {
       ...accessLogSchema,
+      description: 'Access log of every route; a route\'s own `accessLog` overrides it field by field.',
       default: {},
       properties: {
         enabled: { ...accessLogSchema.properties.enabled, default: true },
@@ -32,6 +34,7 @@ export const observeSchema = {
       },
     },
     tracing: {
+      description: 'W3C trace context: a `traceparent` is passed upstream on every request, and spans are exported when `otlp` is set.',
       type: 'object',
       additionalProperties: false,
       default: {},
@@ -44,17 +47,18 @@ export const observeSchema = {
           description: 'Share of new traces exported; a caller\'s sampled flag is followed as it is.',
         },
         otlp: {
+          description: 'Export spans to an OpenTelemetry collector over OTLP/HTTP (JSON). Export runs off the request path; spans that cannot be sent are dropped and counted.',
           type: 'object',
           additionalProperties: false,
           required: ['endpoint'],
           properties: {
             endpoint: { type: 'string', pattern: '^https?://', description: 'OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces.' },
-            headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: secretRef },
-            serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate' },
-            maxBatch: { type: 'integer', minimum: 1, maximum: 10_000, default: 512 },
-            flushMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000 },
-            maxQueued: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 8192 },
-            timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000 },
+            headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: { ...secretRef, description: 'Value of the header.' }, description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.' },
+            serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate', description: 'The `service.name` resource attribute of exported spans.' },
+            maxBatch: { type: 'integer', minimum: 1, maximum: 10_000, default: 512, description: 'Most spans sent in one export request; a full batch is sent at once.' },
+            flushMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000, description: 'Milliseconds a span may wait for its batch to fill before the batch is sent anyway.' },
+            maxQueued: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 8192, description: 'Most spans waiting to be sent; beyond it new spans are dropped (counted in `ztgate_trace_spans_total`), so a slow collector never grows memory.' },
+            timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000, description: 'Milliseconds an export request may take; a slower one is abandoned and its spans are dropped.' },
           },
         },
       },

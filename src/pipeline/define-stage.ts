@@ -42,8 +42,15 @@ export function defineStage<O>(definition: StageDefinition<O>): StageFactory {
   const check = definition.validate;
   return {
     type: definition.type,
-    schema: definition.schema as unknown as Record<string, unknown>,
+    schema: withTypeDescribed(definition.type, definition.schema as unknown as Record<string, unknown>),
     validate: check ? (options, config) => check(typed(options), config) : undefined,
     compile: (options, context) => definition.compile(typed(options), context),
   };
+}
+
+/** The `type` constant described like every other field (editors show it on hover). */
+function withTypeDescribed(type: string, schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties as Record<string, Record<string, unknown>>;
+  if (properties.type?.description) return schema;
+  return { ...schema, properties: { ...properties, type: { ...properties.type, description: `Selects the ${type} stage.` } } };
 }

@@ -69,9 +69,10 @@ const CLIENT_ACCEPTS = 'protect.acceptEncoding';
 
 const ENTITY_NAME = '^[A-Z][A-Z0-9_]{0,31}$';
 const actionSchema = {
+  description: '`mask` (all but the last `keepLast` letters and digits), `redact` (removed), `hash` (keyed HMAC-SHA256, so equal values stay equal), `allow` (shown), or `{ encrypt: <recipient> }` (a JWE only that recipient can open).',
   oneOf: [
     { enum: ['mask', 'redact', 'hash', 'allow'] },
-    { type: 'object', additionalProperties: false, required: ['encrypt'], properties: { encrypt: { type: 'string', minLength: 1 } } },
+    { type: 'object', additionalProperties: false, required: ['encrypt'], properties: { encrypt: { type: 'string', minLength: 1, description: 'Name of the recipient (under `recipients`) whose public key the value is encrypted to.' } } },
   ],
 };
 const actionsSchema = { type: 'object', propertyNames: { pattern: ENTITY_NAME }, additionalProperties: actionSchema };
@@ -81,17 +82,22 @@ const detectorSchema = {
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: ENTITY_NAME },
-    pattern: { type: 'string', minLength: 1, maxLength: 256 },
-    ignoreCase: { type: 'boolean' },
-    keywords: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', pattern: '^[\\p{L}\\p{N}_]{1,64}$' } },
-    fields: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', minLength: 1, maxLength: 256 } },
+    name: { type: 'string', pattern: ENTITY_NAME, description: 'Entity name (upper case, such as `EMPLOYEE_ID`) used in `actions` and in the audit log.' },
+    pattern: { type: 'string', minLength: 1, maxLength: 256, description: 'Regular expression of the values; checked at load so a match stays bounded (every repeat `{m,n}` with n up to 64, no nested or unbounded quantifiers, no backreferences).' },
+    ignoreCase: { type: 'boolean', description: 'Match `pattern` case-insensitively.' },
+    keywords: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', pattern: '^[\\p{L}\\p{N}_]{1,64}$' }, description: 'Whole words that are the data, matched case-insensitively.' },
+    fields: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', minLength: 1, maxLength: 256 }, description: 'JSON keys (`password`) or paths (`$.customer.ssn`, `$.items[*].card`), or form field names, whose values are the data whatever they look like.' },
   },
 };
 const recipientSchema = {
+  description: 'A recipient: its public key as `jwk` or as `publicKey`, exactly one.',
   type: 'object',
   additionalProperties: false,
-  properties: { jwk: { type: 'object', required: ['kty'] }, publicKey: secretRef, kid: { type: 'string', minLength: 1, maxLength: 128 } },
+  properties: {
+    jwk: { type: 'object', required: ['kty'], description: 'The recipient\'s public key as a JWK (RSA, EC or X25519/X448).' },
+    publicKey: { ...secretRef, description: 'The recipient\'s public key in PEM.' },
+    kid: { type: 'string', minLength: 1, maxLength: 128, description: 'Key ID written in the JWE header; default: the JWK\'s `kid`.' },
+  },
   oneOf: [{ required: ['jwk'] }, { required: ['publicKey'] }],
 };
 
@@ -379,36 +385,42 @@ export const protectStage: StageFactory = {
     additionalProperties: false,
     required: ['type'],
     properties: {
-      type: { const: 'protect' },
+      type: { const: 'protect', description: 'Selects the protect stage.' },
       entities: {
         type: 'array',
         items: { enum: [...ALL_ENTITIES] },
         default: [...ENTITIES],
         description: `Built-in detectors to run. Default: ${ENTITIES.join(', ')}. Also available, each only when listed: US_ITIN, UK_NHS, UK_NINO, IP_ADDRESS, CRYPTO_WALLET.`,
       },
-      detectors: { type: 'array', maxItems: 64, items: detectorSchema, default: [] },
-      actions: { ...actionsSchema, default: {} },
-      keepLast: { type: 'integer', minimum: 0, maximum: 8, default: 4 },
-      hashKey: secretRef,
+      detectors: { type: 'array', maxItems: 64, items: detectorSchema, default: [], description: 'Detectors of your own, each by `pattern`, `keywords` or `fields`.' },
+      actions: { ...actionsSchema, default: {}, description: 'Action per entity for callers no grant matches. An entity not listed gets the strictest action any grant gives it, and at least `mask`.' },
+      keepLast: { type: 'integer', minimum: 0, maximum: 8, default: 4, description: 'Letters and digits `mask` leaves visible at the end of a value (never more than half of them).' },
+      hashKey: { ...secretRef, description: 'HMAC key of the `hash` action; required when any action is `hash`.' },
       grants: {
+        description: 'Per-caller actions: the first grant matching the caller (by consumer, group or scope) applies its `actions` over the stage\'s `actions`. Anonymous callers match none.',
         type: 'array',
         default: [],
         items: {
           type: 'object',
           additionalProperties: false,
           required: ['actions'],
-          properties: { consumers: names, groups: names, scopes: names, actions: actionsSchema },
+          properties: {
+            consumers: { ...names, description: 'Consumer names this grant is for.' },
+            groups: { ...names, description: 'Roles or groups (token role claims, consumer `groups`); holding any one matches.' },
+            scopes: { ...names, description: 'Token scopes; holding any one matches.' },
+            actions: { ...actionsSchema, description: 'Action per entity for matching callers; entities not listed keep the stage\'s defaults.' },
+          },
         },
       },
-      recipients: { type: 'object', propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }, additionalProperties: recipientSchema, default: {} },
-      responses: { type: 'boolean', default: true },
-      requests: { type: 'object', additionalProperties: false, properties: { actions: { ...actionsSchema, default: {} } } },
-      contentTypes: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)$' } },
-      maxScanBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
-      oversize: { enum: ['refuse', 'pass'], default: 'refuse' },
-      compressed: { enum: ['identity', 'decompress'], default: 'identity' },
-      recompress: { type: 'boolean', default: true },
-      timeoutMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 2000 },
+      recipients: { type: 'object', propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }, additionalProperties: recipientSchema, default: {}, description: 'Public keys, by name, that `encrypt` actions encrypt values to (JWE with A256GCM; RSA-OAEP-256 or ECDH-ES+A256KW).' },
+      responses: { type: 'boolean', default: true, description: 'Scan response bodies. Turn off to scan only request bodies (then `requests` is needed).' },
+      requests: { type: 'object', additionalProperties: false, properties: { actions: { ...actionsSchema, default: {}, description: 'Action per entity in request bodies, over the stage\'s `actions`.' } }, description: 'Also scan request bodies before they go upstream; a compressed request body is refused with 415.' },
+      contentTypes: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)$' }, description: 'Only bodies of these media types (`type/subtype` or `type/*`) are scanned; default: JSON, form, text, XML, HTML and JavaScript types (other bodies are treated as binary and not scanned).' },
+      maxScanBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Largest body in bytes that is scanned (after decompression); see `oversize` for larger ones.' },
+      oversize: { enum: ['refuse', 'pass'], default: 'refuse', description: 'A body over `maxScanBytes`: `refuse` withholds a response (502) or refuses a request (413); `pass` lets it through unscanned with a warning and the `ztgate_pii_unscanned_total` counter.' },
+      compressed: { enum: ['identity', 'decompress'], default: 'identity', description: '`identity` asks the upstream for uncompressed answers and withholds (502) any that come compressed; `decompress` accepts gzip, deflate and br and decodes them to scan.' },
+      recompress: { type: 'boolean', default: true, description: 'After a decompressed scan, compress the answer again with the upstream\'s encoding when the client accepts it.' },
+      timeoutMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 2000, description: 'Milliseconds a scan in the worker pool (bodies over 16 KB) may take; a failed or slow scan withholds the response (502) or refuses the request (503).' },
       phoneRegions: {
         type: 'array',
         minItems: 1,

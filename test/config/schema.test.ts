@@ -108,3 +108,24 @@ t.test('docs/configuration.md is generated from this schema', async (t) => {
   t.match(committed, '| `routes[].stages` | list of object |', 'routes list their stages');
   t.match(committed, '### Stage `protect`', 'every stage has its section');
 });
+
+t.test('every field of the schema has a description (editors show it on hover, the reference prints it)', async (t) => {
+  const missing: string[] = [];
+  let fields = 0;
+  const walk = (node: unknown, path: string): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, path));
+    const s = node as Record<string, unknown>;
+    if (s.properties && typeof s.properties === 'object') {
+      for (const [key, sub] of Object.entries(s.properties as Record<string, Record<string, unknown>>)) {
+        fields++;
+        if (typeof sub?.description !== 'string' || sub.description.length === 0) missing.push(`${path}.${key}`);
+        walk(sub, `${path}.${key}`);
+      }
+    }
+    for (const [key, sub] of Object.entries(s)) if (key !== 'properties') walk(sub, key === 'items' ? `${path}[]` : path);
+  };
+  walk(JSON.parse(JSON.stringify(configSchema)), '');
+  t.ok(fields > 400, `${fields} fields walked`);
+  t.same([...new Set(missing)], [], 'fields without a description');
+});
