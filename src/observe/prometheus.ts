@@ -10,9 +10,11 @@ import type * as hdr from 'hdr-histogram-js';
  * precision (2 significant digits) at any latency, where fixed buckets would
  * round to their boundaries and a bucket per hdr step would be thousands of
  * series. The price: summaries of several gateway hosts cannot be merged by
- * Prometheus; compare hosts, or scrape /stats. Values are in the unit of the
- * family's name (microseconds for *_us); _sum is summed from the buckets (hdr
- * keeps no exact sum), exact to the histogram's precision.
+ * Prometheus; compare hosts, or scrape /stats. Times are exported in seconds,
+ * as Prometheus asks of base units: a family kept in microseconds (`*_us`) or
+ * milliseconds (`*_ms`) inside the gateway is written as `*_seconds`; _sum is
+ * summed from the buckets (hdr keeps no exact sum), exact to the histogram's
+ * precision.
  */
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -52,26 +54,38 @@ function header(out: string[], name: string, help: string, type: string): void {
   out.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
 }
 
+/** A family's exported name and the factor from its stored unit to the base unit. */
+export function exportedName(raw: string): { name: string; scale: number } {
+  const name = sanitizeName(raw);
+  if (name.endsWith('_us')) return { name: `${name.slice(0, -3)}_seconds`, scale: 1e-6 };
+  if (name.endsWith('_ms')) return { name: `${name.slice(0, -3)}_seconds`, scale: 1e-3 };
+  return { name, scale: 1 };
+}
+
+/** A scaled value without float noise (12 significant digits: 0.000123, not 0.00012300000000000001). */
+const scaled = (v: number, scale: number) => (scale === 1 ? v : Number((v * scale).toPrecision(12)));
+
 function scalarFamilies(out: string[], families: Map<string, MergedFamily<number>>, type: 'counter' | 'gauge'): void {
   for (const [raw, f] of [...families].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const exported = exportedName(raw);
     // Counters end in _total, as Prometheus expects of them.
-    const name = type === 'counter' && !raw.endsWith('_total') ? `${sanitizeName(raw)}_total` : sanitizeName(raw);
+    const name = type === 'counter' && !exported.name.endsWith('_total') ? `${exported.name}_total` : exported.name;
     header(out, name, f.help, type);
-    for (const s of f.series.values()) out.push(`${name}${labelText(f.labels, s.labels)} ${num(s.value)}`);
+    for (const s of f.series.values()) out.push(`${name}${labelText(f.labels, s.labels)} ${num(scaled(s.value, exported.scale))}`);
   }
 }
 
 function summaryFamilies(out: string[], families: Map<string, MergedFamily<hdr.Histogram>>): void {
   for (const [raw, f] of [...families].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const name = sanitizeName(raw);
+    const { name, scale } = exportedName(raw);
     header(out, name, f.help, 'summary');
     for (const s of f.series.values()) {
       const h = s.value;
       const count = h.totalCount;
       for (const q of QUANTILES) {
-        out.push(`${name}${labelText(f.labels, s.labels, ['quantile', String(q)])} ${count === 0 ? 'NaN' : num(h.getValueAtPercentile(q * 100))}`);
+        out.push(`${name}${labelText(f.labels, s.labels, ['quantile', String(q)])} ${count === 0 ? 'NaN' : num(scaled(h.getValueAtPercentile(q * 100), scale))}`);
       }
-      out.push(`${name}_sum${labelText(f.labels, s.labels)} ${num(count === 0 ? 0 : Math.round(sumOf(h)))}`);
+      out.push(`${name}_sum${labelText(f.labels, s.labels)} ${num(count === 0 ? 0 : scaled(Math.round(sumOf(h)), scale))}`);
       out.push(`${name}_count${labelText(f.labels, s.labels)} ${num(count)}`);
     }
   }

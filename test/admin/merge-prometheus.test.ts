@@ -48,14 +48,14 @@ t.test('merging is exact: counters add, histograms add, exited processes stay in
   merger.update(2, 1, b.snapshot());
   let e = parseExposition(renderPrometheus(merger.merged()));
   t.equal(e.get('ztgate_requests_total', { route: 'api', status: '200' }), 12);
-  t.equal(e.get('ztgate_request_duration_us_count', { route: 'api' }), 12);
-  t.ok(Math.abs(e.get('ztgate_request_duration_us', { route: 'api', quantile: '0.5' })! - 1000) <= 10, 'median from the 7 fast ones (µs, within hdr precision)');
-  t.ok(Math.abs(e.get('ztgate_request_duration_us', { route: 'api', quantile: '0.99' })! - 100_000) <= 1000, 'p99 from the 5 slow ones, within hdr precision');
+  t.equal(e.get('ztgate_request_duration_seconds_count', { route: 'api' }), 12);
+  t.ok(Math.abs(e.get('ztgate_request_duration_seconds', { route: 'api', quantile: '0.5' })! - 0.001) <= 0.00001, 'median from the 7 fast ones (exported in seconds, within hdr precision)');
+  t.ok(Math.abs(e.get('ztgate_request_duration_seconds', { route: 'api', quantile: '0.99' })! - 0.1) <= 0.001, 'p99 from the 5 slow ones, within hdr precision');
 
   merger.retire(1);
   e = parseExposition(renderPrometheus(merger.merged()));
   t.equal(e.get('ztgate_requests_total', { route: 'api', status: '200' }), 12, 'the exited process still counts');
-  t.equal(e.get('ztgate_request_duration_us_count', { route: 'api' }), 12);
+  t.equal(e.get('ztgate_request_duration_seconds_count', { route: 'api' }), 12);
 
   // The restarted process starts from zero; totals keep growing.
   const c = new Metrics();
@@ -118,4 +118,12 @@ t.test('alert ring: bounded, checked, cut to size', async (t) => {
   t.equal(list.length, ALERT_RING_SIZE);
   t.equal(list[0].subject, `s${ALERT_RING_SIZE + 9}`, 'newest first');
   t.ok(list[0].detail.length <= 257, 'detail cut');
+});
+
+t.test('exported in base units: *_us and *_ms families are written as *_seconds', async (t) => {
+  const { exportedName } = await import('../../src/observe/prometheus.js');
+  t.same(exportedName('ztgate_request_duration_us'), { name: 'ztgate_request_duration_seconds', scale: 1e-6 });
+  t.same(exportedName('ztgate_event_loop_delay_ms'), { name: 'ztgate_event_loop_delay_seconds', scale: 1e-3 });
+  t.same(exportedName('ztgate_requests_total'), { name: 'ztgate_requests_total', scale: 1 });
+  t.same(exportedName('ztgate_memory_bytes'), { name: 'ztgate_memory_bytes', scale: 1 });
 });

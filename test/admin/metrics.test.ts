@@ -38,11 +38,11 @@ t.test('merged exactly across two processes, kept across a crash', async (t) => 
   const e = await until(scrape, (x) => x.get('ztgate_requests_total', { route: 'api', status: '200' }) === API && x.get('ztgate_requests_total', { route: '(none)', status: '404' }) === MISSES);
   t.equal(e.get('ztgate_requests_total', { route: 'api', status: '200' }), API, `${API} API requests counted once each`);
   t.equal(e.get('ztgate_requests_total', { route: '(none)', status: '404' }), MISSES, `${MISSES} misses`);
-  t.equal(e.types.get('ztgate_request_duration_us'), 'summary');
-  t.equal(e.get('ztgate_request_duration_us_count', { route: 'api' }), API, 'histogram counts merged exactly');
-  t.equal(e.get('ztgate_gateway_duration_us_count', { route: 'api' }), API);
-  t.equal(e.get('ztgate_upstream_duration_us_count', { upstream: 'app' }), API);
-  for (const q of ['0.5', '0.9', '0.99', '0.999']) t.ok(e.get('ztgate_request_duration_us', { route: 'api', quantile: q })! > 0, `quantile ${q} present`);
+  t.equal(e.types.get('ztgate_request_duration_seconds'), 'summary');
+  t.equal(e.get('ztgate_request_duration_seconds_count', { route: 'api' }), API, 'histogram counts merged exactly');
+  t.equal(e.get('ztgate_gateway_duration_seconds_count', { route: 'api' }), API);
+  t.equal(e.get('ztgate_upstream_duration_seconds_count', { upstream: 'app' }), API);
+  for (const q of ['0.5', '0.9', '0.99', '0.999']) t.ok(e.get('ztgate_request_duration_seconds', { route: 'api', quantile: q })! > 0, `quantile ${q} present`);
   t.equal(e.get('ztgate_gateway_answers_total', { code: 'ZTG_ROUTE_NOT_FOUND' }), MISSES);
   t.equal(e.get('ztgate_processes_up'), 2);
   t.equal(e.get('ztgate_processes_configured'), 2);
@@ -76,7 +76,7 @@ t.test('merged exactly across two processes, kept across a crash', async (t) => 
   const after = await until(scrape, (x) => x.get('ztgate_processes_listening') === 2 && x.get('ztgate_process_restarts_total') === 1, 30_000);
   t.equal(after.get('ztgate_process_restarts_total'), 1, 'the restart is counted');
   t.equal(after.get('ztgate_requests_total', { route: 'api', status: '200' }), API, "the dead process's requests are still counted");
-  t.equal(after.get('ztgate_request_duration_us_count', { route: 'api' }), API);
+  t.equal(after.get('ztgate_request_duration_seconds_count', { route: 'api' }), API);
   t.equal((await fetch(`${a.gw.url}/api/again`)).status, 200, 'serving after the crash');
   const more = await until(scrape, (x) => x.get('ztgate_requests_total', { route: 'api', status: '200' }) === API + 1);
   t.equal(more.get('ztgate_requests_total', { route: 'api', status: '200' }), API + 1, 'and counting on');
