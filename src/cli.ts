@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readTuning } from './config/env.js';
+import { callerPath, readTuning } from './config/env.js';
 import type { GatewayConfig } from './config/types.js';
 import type { Logger } from './observe/log.js';
 import { resolveAdminToken, type AdminToken } from './admin/token.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     return void process.stdout.write(`ztgate ${pkg.version}\n`);
   }
-  if (args.check !== undefined) return check(args.check);
+  if (args.check !== undefined) return check(callerPath(args.check));
 
   let tuning;
   try {
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   }
   const { createLogger } = await import('./observe/log.js');
   const log = createLogger(tuning.logLevel, { role: 'supervisor' });
-  const path = args.config ?? tuning.configPath;
+  const path = args.config !== undefined ? callerPath(args.config) : tuning.configPath;
   let admin: AdminToken | null;
   try {
     admin = resolveAdminToken(tuning.admin, !path);
@@ -118,14 +118,17 @@ async function runWithFile(path: string, tuning: ReturnType<typeof readTuning>, 
 }
 
 async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin: AdminToken | null): Promise<void> {
-  const [{ demoConfig }, { startDemoUpstream }, { Supervisor }] = await Promise.all([
+  const [{ demoConfig }, { startDemoUpstream }, { makeDemoCredentials }, { tourLines }, { Supervisor }] = await Promise.all([
     import('./demo/config.js'),
     import('./demo/upstream.js'),
+    import('./demo/credentials.js'),
+    import('./demo/tour.js'),
     import('./server/supervisor.js'),
   ]);
   const ports = tuning.demo;
+  const credentials = makeDemoCredentials();
   try {
-    await startDemoUpstream('127.0.0.1', ports.upstream);
+    await startDemoUpstream('127.0.0.1', ports.upstream, credentials);
   } catch (err) {
     process.stderr.write(`ztgate: demo upstream cannot listen on 127.0.0.1:${ports.upstream} (${(err as NodeJS.ErrnoException).code}); set ZTGATE_DEMO_UPSTREAM_PORT\n`);
     process.exit(1);
@@ -133,7 +136,7 @@ async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin
   new Supervisor({
     tuning,
     log,
-    config: demoConfig(ports),
+    config: demoConfig(ports, credentials),
     reloadConfig: null,
     admin: adminOption(tuning, admin),
     onListening: (urls, adminUrl) => {
@@ -142,13 +145,12 @@ async function runDemo(tuning: ReturnType<typeof readTuning>, log: Logger, admin
       process.stdout.write(
         [
           '',
-          `ztgate is running the embedded demo with ${tuning.processes} process(es).`,
+          `ztgate is running the embedded demo with ${tuning.processes} process(es); supervisor PID ${process.pid}`,
+          `  (kill -HUP ${process.pid} reloads a config file, kill -TERM ${process.pid} drains and stops)`,
           `  gateway:        ${base}`,
           `  demo upstream:  http://127.0.0.1:${ports.upstream} (echoes what it receives)`,
-          '  try:',
-          `    curl -i ${base}/api/hello?name=ztgate`,
-          `    curl -i ${base}/health`,
-          '  run your own:   ztgate --config gateway.yaml (see README)',
+          ...tourLines(base, credentials.apiKey),
+          '  run your own:   npx ztgate --config gateway.yaml (see README)',
           ...adminLines(adminUrl, admin),
           '',
         ].join('\n') + '\n',

@@ -161,11 +161,14 @@ export class LiveView {
     return this.ring;
   }
 
-  /** Sums of the last `seconds` windows (for rates in /stats). */
+  /**
+   * Sums of the newest windows that cover `seconds` (for rates in /stats). Windows are 1 s while a
+   * dashboard watches and 10 s otherwise: count time, not windows.
+   */
   recent(seconds: number): { seconds: number; requests: number; errors4xx: number; errors5xx: number; rateLimited: number; blocked: number } {
-    const ws = this.ring.slice(-seconds);
     const out = { seconds: 0, requests: 0, errors4xx: 0, errors5xx: 0, rateLimited: 0, blocked: 0 };
-    for (const w of ws) {
+    for (let i = this.ring.length - 1; i >= 0 && out.seconds < seconds - 0.5; i--) {
+      const w = this.ring[i]!;
       out.seconds += w.seconds;
       out.requests += w.requests;
       out.errors4xx += w.status['4xx'];

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkAdminToken, type AdminEnv } from '../config/env.js';
+import { fileProblem } from '../util/file-error.js';
 
 export interface AdminToken {
   token: string;
@@ -31,7 +32,7 @@ export function resolveAdminToken(admin: AdminEnv, demo: boolean): AdminToken | 
       token = readFileSync(admin.tokenFile, 'utf8').trim();
       mode = statSync(admin.tokenFile).mode;
     } catch (err) {
-      throw new Error(`ZTGATE_ADMIN_TOKEN_FILE: cannot read "${admin.tokenFile}" (${(err as NodeJS.ErrnoException).code})`);
+      throw new Error(`ZTGATE_ADMIN_TOKEN_FILE: cannot read "${admin.tokenFile}": ${fileProblem(err)}`);
     }
     checkAdminToken(token, 'ZTGATE_ADMIN_TOKEN_FILE');
     const warning = (mode & 0o077) !== 0 ? `admin token file ${admin.tokenFile} is readable by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it` : undefined;
@@ -41,6 +42,8 @@ export function resolveAdminToken(admin: AdminEnv, demo: boolean): AdminToken | 
   const token = randomBytes(24).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'ztgate-admin-'));
   const file = join(dir, 'token');
+  // The token dies with the demo: leave no folder behind in the temp folder (SIGTERM and SIGINT exit through here too).
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return { token, source: file, generatedFile: file };
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseAddr } from '../core/host-port.js';
@@ -78,7 +79,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     workers: positiveInt(env, 'ZTGATE_WORKERS', Math.max(1, Math.min(4, cpus - 1)), 256),
     shards: positiveInt(env, 'ZTGATE_SHARDS', 64, 65536),
     logLevel,
-    configPath: env.ZTGATE_CONFIG || '',
+    configPath: env.ZTGATE_CONFIG ? callerPath(env.ZTGATE_CONFIG, env) : '',
     drainMs: positiveInt(env, 'ZTGATE_DRAIN_MS', 10_000, 3_600_000),
     gossip: readGossipEnv(env),
     processIndex: Number(env.ZTGATE_PROCESS_INDEX ?? 0),
@@ -129,4 +130,13 @@ export function readGossipEnv(env: NodeJS.ProcessEnv = process.env): GossipEnv {
   const secret = env.ZTGATE_GOSSIP_SECRET || null;
   if (secret !== null && secret.length < 16) throw new Error('ZTGATE_GOSSIP_SECRET: use at least 16 characters');
   return { port, seeds, secret };
+}
+
+/**
+ * A path the user typed, made absolute against the directory they typed it
+ * in. Under `npm start` the process runs in the package's root and npm keeps
+ * the caller's directory in INIT_CWD.
+ */
+export function callerPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.INIT_CWD || process.cwd(), path);
 }

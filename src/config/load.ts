@@ -1,9 +1,11 @@
 import { readFileSync, accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BlockList } from 'node:net';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
+import { describeSchemaError, didYouMean } from './describe-error.js';
+import { fileProblem } from '../util/file-error.js';
 import { schemaValidator as validatorFor } from './schema-validator.js';
 import type { GatewayConfig } from './types.js';
 import { resolveSecret, resolveSecretFiles, unreadableSecrets } from '../core/secrets.js';
@@ -28,29 +30,6 @@ export class ConfigError extends Error {
 // Taken on first use: module cycles through the stage registry must not see the schema half-built.
 let compiled: ValidateFunction | undefined;
 const schemaValidator = () => (compiled ??= validatorFor(configSchema));
-
-/** `/routes/3/upstream` → `routes[3].upstream` */
-function jsonPathOf(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^[0-9]+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
-}
-
-function describe(error: ErrorObject): string {
-  const at = jsonPathOf(error.instancePath) || '(root)';
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `${at}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
-    case 'required':
-      return `${at}: missing field "${(error.params as { missingProperty: string }).missingProperty}"`;
-    case 'enum':
-      return `${at}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    default:
-      return `${at}: ${error.message ?? error.keyword}`;
-  }
-}
 
 /** Parses YAML text; the result still needs validateConfig. */
 export function parseYaml(text: string, source: string): unknown {
@@ -83,7 +62,8 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
   const validateSchema = schemaValidator();
   if (!validateSchema(config)) {
     // ajv reports each failing branch of if/then and oneOf: keep the leaf messages.
-    const issues = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf').map(describe);
+    const issues = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf')
+      .map((e) => describeSchemaError(e, config, configSchema));
     throw new ConfigError([...new Set(issues)]);
   }
   const cfg = config as GatewayConfig;
@@ -130,7 +110,7 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
   unreadableSecrets(cfg.observe, 'observe', issues);
 
   cfg.routes.forEach((r, i) => {
-    if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"`);
+    if (!upstreamNames.has(r.upstream)) issues.push(`routes[${i}].upstream: unknown upstream "${r.upstream}"${didYouMean(r.upstream, [...upstreamNames.keys()])}`);
     // Deny by default: a route states who may call it, or says it is public.
     const hasIdentity = r.stages.some((s) => s.type === 'identity');
     if (!hasIdentity && !r.public) issues.push(`routes[${i}]: no identity stage; add one, or set public: true to open the route to anyone`);
@@ -141,7 +121,7 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
       unreadableSecrets(stage, `routes[${i}].stages[${j}]`, issues);
     });
     r.listeners?.forEach((n, j) => {
-      if (!listenerNames.has(n)) issues.push(`routes[${i}].listeners[${j}]: unknown listener "${n}"`);
+      if (!listenerNames.has(n)) issues.push(`routes[${i}].listeners[${j}]: unknown listener "${n}"${didYouMean(n, [...listenerNames.keys()])}`);
     });
     r.segments?.forEach((s, j) => {
       if (!segments.has(s)) issues.push(`routes[${i}].segments[${j}]: no listener has segment "${s}"`);
@@ -171,8 +151,8 @@ export function validateConfig(input: unknown, baseDir: string): GatewayConfig {
 function readable(path: string, at: string, issues: string[]): string {
   try {
     accessSync(path, constants.R_OK);
-  } catch {
-    issues.push(`${at}: cannot read file "${path}"`);
+  } catch (err) {
+    issues.push(`${at}: cannot read file "${path}": ${fileProblem(err)}`);
   }
   return path;
 }
@@ -183,7 +163,7 @@ export function loadConfigFile(path: string): GatewayConfig {
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${absolute}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`]);
+    throw new ConfigError([`${absolute}: cannot read the config file: ${fileProblem(err)}`]);
   }
   return validateConfig(parseYaml(text, absolute), dirname(absolute));
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileProblem } from '../util/file-error.js';
 
 /** A secret is never required inline: it comes from the environment or a file. */
 export type SecretRef = { env: string } | { file: string };
@@ -14,7 +15,7 @@ export function resolveSecret(ref: SecretRef): string {
   try {
     return readFileSync(ref.file, 'utf8').trimEnd();
   } catch (err) {
-    throw new Error(`cannot read secret file "${ref.file}" (${(err as NodeJS.ErrnoException).code})`);
+    throw new Error(`cannot read secret file "${ref.file}": ${fileProblem(err)}`);
   }
 }
 

@@ -59,7 +59,14 @@ const consumer = {
     apiKeys: {
       type: 'array',
       default: [],
-      items: { type: 'object', additionalProperties: false, required: ['sha256'], properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sha256'],
+        properties: {
+          sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'SHA-256 of the key as 64 hex digits, either case: printf %s "$KEY" | sha256sum' },
+        },
+      },
     },
     certificates: {
       type: 'array',

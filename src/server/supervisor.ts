@@ -311,7 +311,9 @@ export class Supervisor {
       next = this.options.reloadConfig();
     } catch (err) {
       this.reloadOutcomes.rejected++;
-      log.error({ why, error: (err as Error).message }, `${why}: new config rejected; the old one keeps serving`);
+      // A config error's reasons as a list, one `path: reason` each, not one string with line breaks.
+      const issues = (err as { issues?: unknown }).issues;
+      log.error(Array.isArray(issues) ? { why, issues } : { why, error: (err as Error).message }, `${why}: new config rejected; the old one keeps serving`);
       return Promise.resolve({ outcome: 'rejected', generation: this.generation, error: (err as Error).message });
     }
     this.config = next;

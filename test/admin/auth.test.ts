@@ -136,7 +136,7 @@ t.test('a weak or doubly configured token stops the start with a clear message',
   t.equal(both.status, 2);
   t.match(both.stderr, /set one, not both/);
   t.equal(missing.status, 2);
-  t.match(missing.stderr, /ZTGATE_ADMIN_TOKEN_FILE: cannot read "\/nonexistent\/token" \(ENOENT\)/);
+  t.match(missing.stderr, /ZTGATE_ADMIN_TOKEN_FILE: cannot read "\/nonexistent\/token": file not found \(ENOENT\)/);
   t.equal(port.status, 2);
   t.match(port.stderr, /ZTGATE_ADMIN_PORT/);
 });

@@ -59,9 +59,10 @@ t.test('dashboard under traffic', { skip: existsSync(CHROMIUM) ? false : `${CHRO
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
 
-  // Hostile first: a wrong token shows the page disconnected, and nothing else.
+  // Hostile first: a wrong token is told apart from a gateway that is away, and shows nothing else.
   await page.goto(`${origin}/dashboard#token=not-the-right-token-at-all`);
-  await page.waitForSelector('body[data-state="down"]', { timeout: 30_000 });
+  await page.waitForSelector('body[data-state="refused"]', { timeout: 30_000 });
+  t.match(await page.textContent('#state'), /token refused/, 'the page says the token was refused');
   t.equal(await page.getAttribute('body', 'data-windows'), '0', 'no data with a wrong token');
   await a.gw.waitForLog((l) => l.msg === 'admin: refused, not authenticated' && l.path === '/events');
   consoleErrors.length = 0; // the 401 of EventSource is expected above
@@ -80,10 +81,13 @@ t.test('dashboard under traffic', { skip: existsSync(CHROMIUM) ? false : `${CHRO
   const rps = Number(await page.getAttribute('body', 'data-rps'));
   t.ok(rps > 0, `requests/s shown: ${rps}`);
   t.ok(Number(await page.getAttribute('#card-rps', 'data-value')) > 0, 'the requests/s card shows it');
-  const points = await page.getAttribute('#chart-rps polyline[data-series="all"]', 'points');
-  t.ok((points ?? '').split(' ').length >= 2, 'the requests/s line is drawn');
+  const drawn = await page.getAttribute('#chart-rps path[data-series="all"]', 'd');
+  t.ok((drawn ?? '').split(' L').length >= 2, 'the requests/s line is drawn');
+  t.ok(Number(await page.getAttribute('#chart-rps', 'data-span-seconds')) >= 60, 'the time axis spans at least a minute');
+  const labels = await page.$$eval('#chart-rps text.axis', (nodes) => nodes.map((n) => n.textContent));
+  t.ok(labels.includes('now') && labels.some((l) => /^-\d+ s$/.test(l ?? '')), `the x axis is labelled in seconds: ${labels.join(' ')}`);
   await page.waitForFunction(() => Number(document.getElementById('chart-latency')?.getAttribute('data-points')) >= 2, undefined, { timeout: 30_000 });
-  t.ok(Number(await page.getAttribute('#chart-latency polyline[data-series="upstream p99"]', 'data-latest')) > 0, 'upstream latency drawn');
+  t.ok(Number(await page.getAttribute('#chart-latency path[data-series="upstream p99"]', 'data-latest')) > 0, 'upstream latency drawn');
   await page.waitForFunction(() => (document.querySelector('#top-routes tbody')?.textContent ?? '').includes('api'), undefined, { timeout: 30_000 });
   t.pass('top routes list the api route');
   t.match(await page.textContent('#upstreams tbody'), /app/, 'the upstream is listed');

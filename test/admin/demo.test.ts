@@ -1,9 +1,7 @@
 import t from 'tap';
-import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
-import { CLI, freePort, ROOT } from '../helpers/gateway.js';
-import { spawnNode } from '../helpers/spawn-node.js';
-import { adminCall } from './helpers.js';
+import { freePort } from '../helpers/gateway.js';
+import { adminCall, startDemo } from './helpers.js';
 
 /**
  * `npm start` without a config: the admin listener works too, with a random
@@ -14,22 +12,10 @@ import { adminCall } from './helpers.js';
 t.setTimeout(180_000);
 
 t.test('demo: generated token in a 0600 file, URL and how to use it printed, token never printed', async (t) => {
-  const [gateway, upstream, admin] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawnNode([CLI], {
-    cwd: ROOT,
-    env: { ...process.env, ZTGATE_PROCESSES: '1', ZTGATE_DEMO_PORT: String(gateway), ZTGATE_DEMO_UPSTREAM_PORT: String(upstream), ZTGATE_ADMIN_PORT: String(admin), ZTGATE_ADMIN_TOKEN: '' },
-  });
-  let out = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  t.teardown(async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await once(proc, 'exit');
-    }
-  });
-  const deadline = Date.now() + 120_000; // bounds a broken start only
-  while (!out.includes('dashboard:') && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  const admin = await freePort();
+  const demo = await startDemo(t, { ZTGATE_ADMIN_PORT: String(admin), ZTGATE_ADMIN_TOKEN: '' }, 'dashboard:');
+  const out = demo.output();
+  const gateway = demo.gatewayPort;
 
   const file = /bearer token generated into (\S+), readable by you only/.exec(out)?.[1];
   t.ok(file, 'the output names the token file', { out: out.slice(-3000) });
@@ -48,5 +34,5 @@ t.test('demo: generated token in a 0600 file, URL and how to use it printed, tok
   t.equal(reload.status, 409, 'nothing to reload in the demo');
   t.equal(reload.json().outcome, 'unavailable');
   t.equal((await fetch(`http://127.0.0.1:${gateway}/api/hello`)).status, 200, 'the demo serves');
-  t.notOk(out.includes(token), 'the token is never printed or logged');
+  t.notOk(demo.output().includes(token), 'the token is never printed or logged');
 });

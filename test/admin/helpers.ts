@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { freePort, startGateway, type GatewayOptions, type RunningGateway } from '../helpers/gateway.js';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { Test } from 'tap';
+import { CLI, freePort, ROOT, startGateway, type GatewayOptions, type RunningGateway } from '../helpers/gateway.js';
+import { spawnNode } from '../helpers/spawn-node.js';
 
 export interface AdminGateway {
   gw: RunningGateway;
@@ -58,4 +62,32 @@ export async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, 
     if (done(v) || Date.now() > end) return v;
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+export interface RunningDemo {
+  proc: ChildProcess;
+  gatewayPort: number;
+  /** Everything printed so far, stdout and stderr. */
+  output(): string;
+}
+
+/** `npm start` without a config, one process, on free ports; waits for `ready` in its output; stopped at teardown. */
+export async function startDemo(t: Test, env: Record<string, string>, ready: string): Promise<RunningDemo> {
+  const [gatewayPort, upstreamPort] = [await freePort(), await freePort()];
+  const proc = spawnNode([CLI], {
+    cwd: ROOT,
+    env: { ...process.env, ZTGATE_PROCESSES: '1', ZTGATE_DEMO_PORT: String(gatewayPort), ZTGATE_DEMO_UPSTREAM_PORT: String(upstreamPort), ...env },
+  });
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  t.teardown(async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await once(proc, 'exit');
+    }
+  });
+  const deadline = Date.now() + 60_000; // bounds a broken start only
+  while (!out.includes(ready) && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  return { proc, gatewayPort, output: () => out };
 }

@@ -14,12 +14,12 @@ import { issuerConfig, makeKey, signToken, silentLog, sleep, startIssuer } from 
 const keyA = await makeKey('ES256', 'key-a');
 const keyB = await makeKey('ES256', 'key-b');
 
-async function setup(extra: Parameters<typeof issuerConfig>[2] = {}, keys = [keyA.publicJwk]) {
+async function setup(extra: Parameters<typeof issuerConfig>[2] = {}, keys = [keyA.publicJwk], backoffBaseMs = 200) {
   const idp = await startIssuer([...keys]);
   const verifier = new JwtVerifier([issuerConfig('idp', idp.url, { jwksUri: idp.jwksUri, ...extra })], {
     workers: 0,
     log: silentLog,
-    keyStore: { backoffBaseMs: 200 },
+    keyStore: { backoffBaseMs },
   });
   await verifier.start();
   return { idp, verifier, keys: verifier.issuer('idp')! };
@@ -74,7 +74,11 @@ t.test('the issuer goes down: cached keys keep working', async (t) => {
 });
 
 t.test('failed fetches back off exponentially', async (t) => {
-  const { idp, verifier, keys } = await setup();
+  // A backoff of 1 s, and tokens signed before the clock matters: the misses that must fall inside
+  // a backoff take milliseconds, however busy the machine (with 200 ms and a signature per miss,
+  // a loaded machine let the backoff pass between misses).
+  const base = 1000;
+  const { idp, verifier, keys } = await setup({}, [keyA.publicJwk], base);
   t.teardown(async () => {
     await verifier.close();
     await idp.close();
@@ -83,22 +87,23 @@ t.test('failed fetches back off exponentially', async (t) => {
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end('{}');
   };
+  const tokens = await Promise.all(Array.from({ length: 9 }, () => signToken(keyB, idp.url)));
   const before = idp.count('/jwks');
-  const miss = async () => verifier.verify(await signToken(keyB, idp.url), ['idp']);
+  const miss = async () => verifier.verify(tokens.pop()!, ['idp']);
   t.match(await miss(), { ok: false, error: 'invalid_token' });
   t.equal(idp.count('/jwks'), before + 1, 'first miss fetched');
   for (let i = 0; i < 5; i++) t.match(await miss(), { ok: false, error: 'invalid_token' });
   t.equal(idp.count('/jwks'), before + 1, 'misses during the backoff do not fetch');
-  await sleep(250); // backoff 200 ms after the first failure
+  await sleep(base + 150); // past the first backoff
   await miss();
   t.equal(idp.count('/jwks'), before + 2, 'fetched again after the backoff');
-  await sleep(250); // now 400 ms: not yet
+  await sleep(base + 150); // the second backoff is 2 s: not yet
   await miss();
   t.equal(idp.count('/jwks'), before + 2, 'the second backoff is longer');
   t.equal(keys.size, 1, 'cached key kept through failures');
   idp.respond = undefined;
   idp.keys.push(keyB.publicJwk);
-  await sleep(200);
+  await sleep(base);
   t.ok(accepted(await miss()), 'recovered after the backoff');
 });
 

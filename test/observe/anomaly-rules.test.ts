@@ -257,7 +257,7 @@ t.test('config: strict per kind, cross-checked, defaults filled', async (t) => {
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ rules: [{ name: 's', kind: 'spike', per: 'route', threshold: 3 }] }, /unknown field "threshold"/],
     [{ rules: [{ name: 's', kind: 'spike' }] }, /missing field "per"/],
-    [{ rules: [{ name: 's', kind: 'surge', per: 'route' }] }, /must be one of/],
+    [{ rules: [{ name: 's', kind: 'surge', per: 'route' }] }, /"surge" is not one of/],
     [{ rules: [{ name: 'a', kind: 'not-found' }, { name: 'a', kind: 'auth-failures' }] }, /"a" is already used/],
     [{ rules: [{ name: 's', kind: 'spike', per: 'route', action: { type: 'block', durationMs: 1000 } }] }, /a route cannot be blocked/],
     [{ rules: [{ name: 's', kind: 'spike', per: 'consumer', action: { type: 'tighten', durationMs: 1000 } }] }, /factor/],

@@ -3,7 +3,7 @@
  * Token: taken from the URL fragment (#token=…, never sent to a server), kept
  * in sessionStorage, removed from the address bar, and passed to EventSource
  * as ?token= (EventSource cannot set headers). Charts are hand-drawn SVG
- * polylines. The latest values are also exposed as data-* attributes for tests
+ * paths over a time axis. The latest values are also exposed as data-* attributes for tests
  * and scripts.
  */
 export const DASHBOARD_JS = `'use strict';
@@ -35,15 +35,18 @@ export const DASHBOARD_JS = `'use strict';
   function state(s, label) {
     body.setAttribute('data-state', s);
     var node = el('state');
-    node.className = 'state ' + (s === 'live' ? 'live' : s === 'down' ? 'down' : '');
+    node.className = 'state ' + (s === 'live' ? 'live' : s === 'down' || s === 'refused' ? 'down' : '');
     text(node, label);
   }
   function p(w, kind, q) { var l = w.latency && w.latency[kind]; return l ? l[q] : null; }
 
+  // The x axis is time: each window is drawn over the seconds it covers (a 10 s window is ten
+  // times as wide as a 1 s one), and a stretch without windows is left blank, not bridged.
+  var SPAN_MS = 60000, GAP_MS = 1500;
   function chart(id, legendId, series) {
     var svg = el(id);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var W = 600, H = 180, L = 44, T = 8, B = 20;
+    var W = 600, H = 180, L = 44, R = 8, T = 8, B = 20;
     var max = 0, points = 0;
     series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null && v > max) max = v; }); });
     if (max <= 0) max = 1;
@@ -52,39 +55,42 @@ export const DASHBOARD_JS = `'use strict';
     for (var g = 0; g <= 4; g++) {
       var y = T + (H - T - B) * g / 4;
       var line = document.createElementNS(SVG, 'line');
-      line.setAttribute('x1', L); line.setAttribute('x2', W); line.setAttribute('y1', y); line.setAttribute('y2', y);
+      line.setAttribute('x1', L); line.setAttribute('x2', W - R); line.setAttribute('y1', y); line.setAttribute('y2', y);
       line.setAttribute('class', 'grid');
       svg.appendChild(line);
-      var label = document.createElementNS(SVG, 'text');
-      label.setAttribute('x', L - 6); label.setAttribute('y', y + 4); label.setAttribute('text-anchor', 'end');
-      label.setAttribute('class', 'axis');
-      label.textContent = fmt(max * (4 - g) / 4);
-      svg.appendChild(label);
+      axisLabel(svg, L - 6, y + 4, 'end', fmt(max * (4 - g) / 4));
     }
-    // The x axis spans what there is (at least a minute), so a fresh page is not a sliver at the right edge.
-    var longest = 0;
-    series.forEach(function (s) { if (s.values.length > longest) longest = s.values.length; });
-    var n = Math.max(60, longest);
+    var end = windows.length ? windows[windows.length - 1].time : Date.now();
+    var start = end - SPAN_MS;
+    windows.forEach(function (w) { var s0 = w.time - w.seconds * 1000; if (s0 < start) start = s0; });
+    var x = function (t) { return L + (W - L - R) * (t - start) / (end - start); };
+    var step = tickStep((end - start) / 1000);
+    for (var ago = 0; ago * 1000 <= end - start; ago += step) {
+      axisLabel(svg, x(end - ago * 1000), H - 4, ago === 0 ? 'end' : 'middle', ago === 0 ? 'now' : '-' + ago + ' s');
+    }
     series.forEach(function (s) {
-      var pts = [];
-      var offset = n - s.values.length;
+      var d = '', drawn = 0, prevEnd = null;
       s.values.forEach(function (v, i) {
-        if (v === null) return;
-        var x = L + (W - L) * (offset + i) / (n - 1);
-        var yy = T + (H - T - B) * (1 - v / max);
-        pts.push(x.toFixed(1) + ',' + yy.toFixed(1));
+        var w = windows[i];
+        if (v === null || !w) { prevEnd = null; return; }
+        var t0 = w.time - w.seconds * 1000, yy = (T + (H - T - B) * (1 - v / max)).toFixed(1);
+        d += (prevEnd !== null && t0 - prevEnd <= GAP_MS ? ' L' : ' M') + x(t0).toFixed(1) + ',' + yy + ' L' + x(w.time).toFixed(1) + ',' + yy;
+        prevEnd = w.time;
+        drawn++;
       });
-      var poly = document.createElementNS(SVG, 'polyline');
-      poly.setAttribute('points', pts.join(' '));
-      poly.setAttribute('stroke', s.color);
-      poly.setAttribute('data-series', s.name);
+      var path = document.createElementNS(SVG, 'path');
+      path.setAttribute('d', d.trim());
+      path.setAttribute('stroke', s.color);
+      path.setAttribute('data-series', s.name);
       var last = s.values.length ? s.values[s.values.length - 1] : null;
-      poly.setAttribute('data-latest', last === null ? '' : String(last));
-      svg.appendChild(poly);
-      if (pts.length > points) points = pts.length;
+      path.setAttribute('data-latest', last === null || last === undefined ? '' : String(last));
+      path.setAttribute('data-segments', String((d.match(/M/g) || []).length));
+      svg.appendChild(path);
+      if (drawn > points) points = drawn;
     });
     svg.setAttribute('data-points', String(points));
     svg.setAttribute('data-max', String(max));
+    svg.setAttribute('data-span-seconds', String(Math.round((end - start) / 1000)));
     var legend = el(legendId);
     if (!legend.childNodes.length) {
       series.forEach(function (s) {
@@ -96,6 +102,19 @@ export const DASHBOARD_JS = `'use strict';
         legend.appendChild(span);
       });
     }
+  }
+  function axisLabel(svg, x, y, anchor, s) {
+    var label = document.createElementNS(SVG, 'text');
+    label.setAttribute('x', x); label.setAttribute('y', y); label.setAttribute('text-anchor', anchor);
+    label.setAttribute('class', 'axis');
+    label.textContent = s;
+    svg.appendChild(label);
+  }
+  /** Seconds between time labels: about four of them across the span. */
+  function tickStep(spanSeconds) {
+    var steps = [15, 30, 60, 120, 300, 600, 1200];
+    for (var i = 0; i < steps.length; i++) if (spanSeconds / steps[i] <= 5) return steps[i];
+    return 3600;
   }
 
   function rows(tableId, data) {
@@ -121,7 +140,8 @@ export const DASHBOARD_JS = `'use strict';
 
   function topOf(key) {
     var sums = {};
-    windows.slice(-60).forEach(function (w) { (w[key] || []).forEach(function (e) { sums[e[0]] = (sums[e[0]] || 0) + e[1]; }); });
+    var since = windows.length ? windows[windows.length - 1].time - SPAN_MS : 0;
+    windows.filter(function (w) { return w.time > since; }).forEach(function (w) { (w[key] || []).forEach(function (e) { sums[e[0]] = (sums[e[0]] || 0) + e[1]; }); });
     return Object.keys(sums).map(function (k) { return [k, sums[k]]; }).sort(function (a, b) { return b[1] - a[1]; }).slice(0, 8);
   }
 
@@ -208,6 +228,7 @@ export const DASHBOARD_JS = `'use strict';
     (d.windows || []).forEach(add);
     alertList = d.alerts || [];
     processes(d.processes); upstreams(d.upstreams); alerts(alertList);
+    connected = true;
     state('live', 'live');
     render();
   });
@@ -223,6 +244,17 @@ export const DASHBOARD_JS = `'use strict';
     if (alertList.length > 100) alertList.pop();
     alerts(alertList);
   });
-  source.onerror = function () { state('down', 'disconnected: retrying (a wrong token also looks like this)'); };
+  var connected = false;
+  // EventSource does not say why it failed: ask once, so a refused token is told apart from a gateway that is away.
+  source.onerror = function () {
+    if (connected) return state('down', 'disconnected: retrying');
+    fetch('/stats', { headers: { authorization: 'Bearer ' + t }, cache: 'no-store' }).then(function (r) {
+      if (r.status === 401 || r.status === 403) {
+        source.close();
+        try { sessionStorage.removeItem('ztgate-admin-token'); } catch (e) {}
+        state('refused', 'token refused: open /dashboard#token=… with the admin token');
+      } else state('down', 'disconnected: retrying');
+    }, function () { state('down', 'disconnected: retrying'); });
+  };
 })();
 `;

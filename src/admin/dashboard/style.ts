@@ -18,7 +18,7 @@ figcaption { color: var(--muted); font-size: .8rem; text-transform: uppercase; l
 .chart { width: 100%; height: auto; display: block; }
 .chart .grid { stroke: var(--line); stroke-width: 1; }
 .chart .axis { fill: var(--muted); font-size: 11px; }
-.chart polyline { fill: none; stroke-width: 2; stroke-linejoin: round; }
+.chart path { fill: none; stroke-width: 2; stroke-linejoin: round; }
 .legend { display: flex; gap: 1rem; flex-wrap: wrap; font-size: .8rem; color: var(--muted); }
 .legend i { display: inline-block; width: .8rem; height: .25rem; margin-right: .3rem; vertical-align: middle; }
 .tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: .8rem; }
