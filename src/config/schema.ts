@@ -111,6 +111,24 @@ export const configSchema = {
     identity: { ...identitySchema, default: {} },
     alerts: { ...alertsSchema, default: {} },
     observe: observeSchema,
+    clientHeaders: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Client headers that backends read as identity, client address, URL or method.',
+      properties: {
+        underscores: {
+          enum: ['drop', 'reject', 'allow'],
+          default: 'drop',
+          description: 'Header names with an underscore (CGI/WSGI/Rack read X_Consumer_Id as X-Consumer-Id): drop them, reject the request (400 ZTG_BAD_HEADER), or allow them.',
+        },
+        methodOverride: {
+          enum: ['strip', 'keep'],
+          default: 'strip',
+          description: 'X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method: strip them (default), or keep them for a backend that needs them.',
+        },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -1,6 +1,7 @@
 import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
 import type { WebSocketRouteConfig } from '../proxy/websocket-schema.js';
 import type { AlertsSection } from '../observe/anomaly/types.js';
+import type { ClientHeadersConfig } from '../server/client-headers.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
@@ -68,6 +69,8 @@ export interface GatewayConfig {
   /** Peers whose X-Forwarded-* / Forwarded headers are believed (CIDRs or addresses). */
   trustedProxies: string[];
   limits: { maxUrlBytes: number };
+  /** Underscored header names and method overrides from clients (src/server/client-headers.ts). */
+  clientHeaders: ClientHeadersConfig;
   /** Anomaly detection rules and alert sinks (src/observe/anomaly). */
   alerts: AlertsSection;
   observe: ObserveConfig;

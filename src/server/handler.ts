@@ -14,6 +14,8 @@ import { writeProblem } from '../pipeline/respond.js';
 import type { HttpResponseWithCert } from './uws.js';
 import type { RequestRecord } from '../observe/request-record.js';
 import { startSpan, type TraceSpan } from '../core/trace.js';
+import { inBlockList as isTrusted } from '../core/cidr.js';
+import { HOST_VALUE, METHOD_OVERRIDE_HEADERS, SPOOFABLE_HEADERS } from './client-headers.js';
 
 /** What the handler needs of its process. */
 export interface HandlerHost {
@@ -76,6 +78,13 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
     let xff: string | undefined;
     let requestId: string | undefined;
     let traceparent: string | undefined;
+    let hostValue = '';
+    let underscored: string | undefined;
+    const peer = textDecoder.decode(res.getRemoteAddressAsText());
+    const config = host.current();
+    const fromTrustedProxy = config.trustedProxies !== null && isTrusted(config.trustedProxies, peer);
+    const underscores = config.underscores;
+    const stripMethodOverride = config.stripMethodOverride;
     req.forEach((name, value) => {
       switch (name) {
         case 'content-length':
@@ -88,6 +97,7 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
           break;
         case 'host':
           hostCount++;
+          hostValue = value;
           break;
         case 'x-forwarded-for':
           xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -102,12 +112,19 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
         case 'traceparent':
           traceparent = traceparent === undefined ? value : ''; // two of them: invalid, restart the trace
           break;
+        default:
+          // What backends would read as identity, client address, URL or method, the gateway
+          // did not vouch for: gone before any stage or the upstream sees it.
+          if (underscores !== 'allow' && name.includes('_')) {
+            underscored ??= name;
+            return;
+          }
+          if (!fromTrustedProxy && SPOOFABLE_HEADERS.has(name)) return;
+          if (stripMethodOverride && METHOD_OVERRIDE_HEADERS.has(name)) return;
       }
       raw.push(name, value);
     });
-    const peer = textDecoder.decode(res.getRemoteAddressAsText());
     const id = requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : randomUUID();
-    const config = host.current();
     const span = startSpan(traceparent, config.traceSample);
 
     // Requests refused before a route is known are answered here, in the handler (uWS corks it).
@@ -130,6 +147,11 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
     if (url.length + query.length > config.maxUrlBytes) return refuse(Errors.URI_TOO_LONG, `url of ${url.length + query.length} bytes`);
     if (!METHOD.test(method)) return refuse(Errors.BAD_REQUEST, 'invalid method token');
     if (hostCount !== 1) return refuse(Errors.BAD_HEADER, `${hostCount} Host headers`);
+    if (!HOST_VALUE.test(hostValue)) return refuse(Errors.BAD_HEADER, hostValue.includes('@') ? 'userinfo in Host' : 'invalid Host');
+    if (underscored !== undefined) {
+      if (underscores === 'reject') return refuse(Errors.BAD_HEADER, `underscore in header name ${underscored.slice(0, 64)}`);
+      host.log.debug({ reqId: id, listener: listener.name, peer, header: underscored.slice(0, 64) }, 'header with underscore dropped');
+    }
 
     // Framing must be unambiguous before anything is forwarded (RFC 9112 §6.3).
     let framing: BodyFraming = 0;
