@@ -54,7 +54,13 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     host.track(exchange);
     res.onAborted(() => exchange.onAborted());
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
-    runRequestStages(exchange, host.log);
+    // uWS closes the connection (and aborts this response) when it parses a second request of
+    // the same read while this one is unanswered: start only once the read is parsed, so a
+    // request whose answer is lost is never forwarded. (uWS.js drains microtasks after each
+    // handler call, before it parses on: a microtask is too early.)
+    setImmediate(() => {
+      if (!exchange.aborted) runRequestStages(exchange, host.log);
+    });
   });
 }
 
