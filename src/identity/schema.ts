@@ -128,7 +128,7 @@ const method = {
           type: 'object',
           additionalProperties: false,
           required: ['issuers'],
-          properties: { issuers: names },
+          properties: { issuers: names, forwardCredentials: { type: 'boolean', description: 'Forward the credential this method verified to the upstream (default true, as before); false removes it from the request, like Kong\'s hide_credentials.' } },
         },
       },
     },
@@ -140,7 +140,7 @@ const method = {
         apiKey: {
           type: 'object',
           additionalProperties: false,
-          properties: { header: { ...headerName, default: 'x-api-key' }, query: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+          properties: { header: { ...headerName, default: 'x-api-key' }, query: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, forwardCredentials: { type: 'boolean', description: 'Forward the credential this method verified to the upstream (default true, as before); false removes it from the request, like Kong\'s hide_credentials.' } },
         },
       },
     },
@@ -149,7 +149,7 @@ const method = {
       type: 'object',
       additionalProperties: false,
       required: ['introspection'],
-      properties: { introspection: { type: 'object', additionalProperties: false, required: ['endpoint'], properties: { endpoint: name } } },
+      properties: { introspection: { type: 'object', additionalProperties: false, required: ['endpoint'], properties: { endpoint: name, forwardCredentials: { type: 'boolean', description: 'Forward the credential this method verified to the upstream (default true, as before); false removes it from the request, like Kong\'s hide_credentials.' } } } },
     },
   ],
 };
