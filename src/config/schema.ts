@@ -64,6 +64,11 @@ const route = {
         host: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$' },
         path: { type: 'string', pattern: '^/' },
         methods: { type: 'array', minItems: 1, items: method },
+        caseInsensitive: {
+          type: 'boolean',
+          default: false,
+          description: 'Match the path pattern in any ASCII case (/ADMIN/users matches /admin/*). Default false: byte-exact. The path is forwarded as sent.',
+        },
       },
     },
     upstream: name,

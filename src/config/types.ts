@@ -40,7 +40,7 @@ export interface StageConfig {
 
 export interface RouteConfig {
   name: string;
-  match: { host?: string; path: string; methods?: string[] };
+  match: { host?: string; path: string; methods?: string[]; caseInsensitive?: boolean };
   upstream: string;
   /** Routes are closed by default; identity policies arrive with the identity stage. */
   public?: boolean;
