@@ -116,6 +116,15 @@ t.test('absolute-form request targets get uWS\'s 505 and never reach the upstrea
   t.equal(upstream.seen.length, before);
 });
 
+t.test('98 header lines pass; a 99th gets uWS\'s 431', async (t) => {
+  const lines = (n: number) => Array.from({ length: n - 1 }, (_, i) => `X-H${i}: v\r\n`).join('');
+  const ok = await rawRequest(gw.port, `GET /many HTTP/1.1\r\nHost: a\r\n${lines(98)}\r\n`, 2000, { untilResponse: true });
+  t.equal(ok.status, 200, 'Host and 97 more');
+  const over = await exchange(gw.port, latin1(`GET /many HTTP/1.1\r\nHost: a\r\n${lines(99)}\r\n`), 1000);
+  t.match(over.data, /^HTTP\/1\.1 431 /);
+  t.ok(over.closed);
+});
+
 t.test('the gateway still serves', async (t) => {
   t.equal((await rawRequest(gw.port, GET('/ok'), 2000, { untilResponse: true })).status, 200);
 });
