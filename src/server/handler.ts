@@ -47,20 +47,38 @@ export type Admit<C> = (res: HttpResponse, ctx: RequestContext, framing: BodyFra
  * attached at once, and onData is registered synchronously.
  */
 export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: HttpResponse, req: HttpRequest) => void {
+  // uWS closes the connection (and aborts the response) when it parses a second request of the
+  // same read while the first is unanswered: a request whose answer is lost that way must not
+  // have been forwarded. So exchanges start once the read is parsed, all of one event-loop turn
+  // in one setImmediate (uWS.js drains microtasks after each handler call: a microtask is too
+  // early). One that ended before (aborted, body over its limit) has left `waiting` and never starts.
+  const waiting = new Set<Exchange>();
+  let scheduled = false;
+  const startWaiting = () => {
+    scheduled = false;
+    for (const exchange of waiting) {
+      waiting.delete(exchange);
+      runRequestStages(exchange, host.log);
+    }
+  };
   // One per listener, not per request.
-  const exchangeHost: ExchangeHost = { log: host.log, done: (e) => host.untrack(e) };
+  const exchangeHost: ExchangeHost = {
+    log: host.log,
+    done: (e) => {
+      waiting.delete(e);
+      host.untrack(e);
+    },
+  };
   return createIntake<undefined>(host, listener, (res, ctx, framing, config) => {
     const exchange = new Exchange(res, ctx, exchangeHost, config.trustedProxies, framing);
     host.track(exchange);
     res.onAborted(() => exchange.onAborted());
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
-    // uWS closes the connection (and aborts this response) when it parses a second request of
-    // the same read while this one is unanswered: start only once the read is parsed, so a
-    // request whose answer is lost is never forwarded. (uWS.js drains microtasks after each
-    // handler call, before it parses on: a microtask is too early.)
-    setImmediate(() => {
-      if (!exchange.aborted) runRequestStages(exchange, host.log);
-    });
+    waiting.add(exchange);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(startWaiting);
+    }
   });
 }
 

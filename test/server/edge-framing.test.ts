@@ -47,7 +47,14 @@ t.before(async () => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
     res.end(out);
   });
-  gw = await startGateway(basicConfig(await freePort(), upstream.port));
+  gw = await startGateway({
+    ...basicConfig(await freePort(), upstream.port),
+    routes: [
+      { name: 'json', match: { path: '/json' }, upstream: 'app', public: true, stages: [{ type: 'validate', schema: { type: 'object' } }] },
+      { name: 'small', match: { path: '/small' }, upstream: 'app', public: true, maxBodyBytes: 1024 },
+      { name: 'all', match: { path: '/*' }, upstream: 'app', public: true },
+    ],
+  });
 });
 t.teardown(async () => {
   await gw?.stop();
@@ -123,6 +130,23 @@ t.test('98 header lines pass; a 99th gets uWS\'s 431', async (t) => {
   const over = await exchange(gw.port, latin1(`GET /many HTTP/1.1\r\nHost: a\r\n${lines(99)}\r\n`), 1000);
   t.match(over.data, /^HTTP\/1\.1 431 /);
   t.ok(over.closed);
+});
+
+t.test('a large body in the same read as its head reaches a stage that reads it whole', async (t) => {
+  // More than the relay holds before pausing the client (256 KiB), written at once.
+  const body = JSON.stringify({ pad: 'x'.repeat(400 * 1024) });
+  const r = await rawRequest(gw.port, `POST /json HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 5000, { untilResponse: true });
+  t.equal(r.status, 200);
+  t.equal(JSON.parse(r.body).sha, sha(Buffer.from(body)), 'the upstream got the whole body');
+});
+
+t.test('a chunked body over the limit in the first read: refused, and never forwarded', async (t) => {
+  const before = upstream.seen.length;
+  const chunk = 'y'.repeat(4096);
+  const r = await exchange(gw.port, latin1(`POST /small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n${chunk}\r\n0\r\n\r\n`), 1500);
+  t.match(r.data, /^HTTP\/1\.1 413 /);
+  await pause(200);
+  t.equal(upstream.seen.length, before, 'the upstream saw nothing');
 });
 
 t.test('the gateway still serves', async (t) => {
