@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { Errors, type GatewayErrorKind } from '../errors.js';
+import { Errors, type GatewayError, type GatewayErrorKind } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { HeaderList } from '../pipeline/headers.js';
-import type { ListenerInfo, RequestContext } from '../pipeline/stage.js';
-import { runRequestStages } from '../pipeline/run.js';
+import type { ListenerInfo, RequestContext, StageReply } from '../pipeline/stage.js';
+import { runRequestStages, type StagedRequest } from '../pipeline/run.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { clientAddressOf } from '../proxy/forward-headers.js';
 import { Exchange, type ExchangeHost } from '../proxy/exchange.js';
@@ -49,16 +49,25 @@ export type Admit<C> = (res: HttpResponse, ctx: RequestContext, framing: BodyFra
 export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: HttpResponse, req: HttpRequest) => void {
   // uWS closes the connection (and aborts the response) when it parses a second request of the
   // same read while the first is unanswered: a request whose answer is lost that way must not
-  // have been forwarded. So exchanges start once the read is parsed, all of one event-loop turn
-  // in one setImmediate (uWS.js drains microtasks after each handler call: a microtask is too
-  // early). One that ended before (aborted, body over its limit) has left `waiting` and never starts.
+  // have been forwarded. So the stages run at once (a refusal they answer in time keeps a
+  // pipeline going, as before), but forwarding waits until the read is parsed: the forwards of
+  // one event-loop turn go in one setImmediate (uWS.js drains microtasks after each handler
+  // call, before it parses on: a microtask is too early). An exchange that ended meanwhile
+  // (aborted, body over its limit) has left `waiting` and is never forwarded.
   const waiting = new Set<Exchange>();
   let scheduled = false;
-  const startWaiting = () => {
+  const forwardWaiting = () => {
     scheduled = false;
     for (const exchange of waiting) {
       waiting.delete(exchange);
-      runRequestStages(exchange, host.log);
+      exchange.forward();
+    }
+  };
+  const forwardLater = (exchange: Exchange) => {
+    waiting.add(exchange);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(forwardWaiting);
     }
   };
   // One per listener, not per request.
@@ -74,12 +83,40 @@ export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: 
     host.track(exchange);
     res.onAborted(() => exchange.onAborted());
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
-    waiting.add(exchange);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(startWaiting);
-    }
+    runRequestStages(new ForwardAfterRead(exchange, forwardLater), host.log);
   });
+}
+
+/** The exchange as the stage runner sees it, with `forward` put off until uWS parsed the read. */
+class ForwardAfterRead implements StagedRequest {
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly forwardLater: (exchange: Exchange) => void,
+  ) {}
+
+  get ctx(): RequestContext {
+    return this.exchange.ctx;
+  }
+
+  get aborted(): boolean {
+    return this.exchange.aborted;
+  }
+
+  collectBody(): Promise<Buffer> {
+    return this.exchange.collectBody();
+  }
+
+  reply(reply: StageReply): void {
+    this.exchange.reply(reply);
+  }
+
+  forward(): void {
+    this.forwardLater(this.exchange);
+  }
+
+  fail(error: GatewayError, closeClient: boolean): void {
+    this.exchange.fail(error, closeClient);
+  }
 }
 
 /**

@@ -80,6 +80,9 @@ t.test('a pipeline whose first request is answered at once is served in order', 
   // Refused in the handler itself (a Host with userinfo): uWS parses on and the second is served.
   const r = await exchange(gw.port, latin1(`GET /x HTTP/1.1\r\nHost: x@a\r\n\r\n` + GET('/after-refusal')), 1500);
   t.match(r.data, /^HTTP\/1\.1 400 [\s\S]*HTTP\/1\.1 200 /, '400 then 200, in order');
+  // Refused by a stage that answers before uWS parses on (the stages run at once; only forwarding waits).
+  const s = await exchange(gw.port, latin1('POST /json HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]' + GET('/after-stage')), 1500);
+  t.match(s.data, /^HTTP\/1\.1 400 [\s\S]*HTTP\/1\.1 200 /, 'a stage\'s 400 then 200, in order');
 });
 
 t.test('bare CR in a header value: uWS never hands the request over; nothing is forwarded', async (t) => {
