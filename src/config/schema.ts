@@ -68,6 +68,11 @@ const route = {
         host: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', description: 'Host header to match, case-insensitive, without port; `*.example.com` matches any subdomain. Omit to match any host.' },
         path: { type: 'string', pattern: '^/', description: 'Path pattern, in normalized form: exact (`/users`), with parameters (`/users/:id`), or a prefix ending in `/*` (`/api/*`). Matched against the normalized request path.' },
         methods: { type: 'array', minItems: 1, items: method, description: 'Upper-case methods the route accepts; a matching path with another method is answered 405 with `Allow`. Omit to accept any method.' },
+        caseInsensitive: {
+          type: 'boolean',
+          default: false,
+          description: 'Match the path pattern in any ASCII case (/ADMIN/users matches /admin/*). Default false: byte-exact. The path is forwarded as sent.',
+        },
       },
     },
     upstream: { ...name, description: 'Name of the upstream (from `upstreams`) that requests on this route are sent to.' },
@@ -118,6 +123,24 @@ export const configSchema = {
     alerts: { ...alertsSchema, default: {} },
     observe: observeSchema,
     state: stateSchema,
+    clientHeaders: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Client headers that backends read as identity, client address, URL or method.',
+      properties: {
+        underscores: {
+          enum: ['drop', 'reject', 'allow'],
+          default: 'drop',
+          description: 'Header names with an underscore (CGI/WSGI/Rack read X_Consumer_Id as X-Consumer-Id): drop them, reject the request (400 ZTG_BAD_HEADER), or allow them.',
+        },
+        methodOverride: {
+          enum: ['strip', 'keep'],
+          default: 'strip',
+          description: 'X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method: strip them (default), or keep them for a backend that needs them.',
+        },
+      },
+    },
     limits: {
       description: 'Limits on every request, before any route is chosen.',
       type: 'object',

@@ -2,6 +2,7 @@ import type { AccessLogPolicy, ObserveConfig } from '../observe/schema.js';
 import type { WebSocketRouteConfig } from '../proxy/websocket-schema.js';
 import type { AlertsSection } from '../observe/anomaly/types.js';
 import type { StateSection } from '../state/schema.js';
+import type { ClientHeadersConfig } from '../server/client-headers.js';
 
 /** The configuration as written in YAML, after schema validation (see schema.ts). */
 
@@ -40,7 +41,7 @@ export interface StageConfig {
 
 export interface RouteConfig {
   name: string;
-  match: { host?: string; path: string; methods?: string[] };
+  match: { host?: string; path: string; methods?: string[]; caseInsensitive?: boolean };
   upstream: string;
   /** Routes are closed by default; identity policies arrive with the identity stage. */
   public?: boolean;
@@ -69,6 +70,8 @@ export interface GatewayConfig {
   /** Peers whose X-Forwarded-* / Forwarded headers are believed (CIDRs or addresses). */
   trustedProxies: string[];
   limits: { maxUrlBytes: number };
+  /** Underscored header names and method overrides from clients (src/server/client-headers.ts). */
+  clientHeaders: ClientHeadersConfig;
   /** Anomaly detection rules and alert sinks (src/observe/anomaly). */
   alerts: AlertsSection;
   observe: ObserveConfig;

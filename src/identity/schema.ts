@@ -133,7 +133,10 @@ const method = {
           type: 'object',
           additionalProperties: false,
           required: ['issuers'],
-          properties: { issuers: { ...names, description: 'Names of the `identity.issuers` whose tokens are accepted; the token\'s `iss` picks among them.' } },
+          properties: {
+            issuers: { ...names, description: 'Names of the `identity.issuers` whose tokens are accepted; the token\'s `iss` picks among them.' },
+            forwardCredentials: { type: 'boolean', description: 'Forward the credential this method verified to the upstream (default true, as before); false removes it from the request, like Kong\'s hide_credentials.' },
+          },
         },
       },
     },
@@ -149,6 +152,7 @@ const method = {
           properties: {
             header: { ...headerName, default: 'x-api-key', description: 'Request header (lower case) carrying the key; two such headers are refused.' },
             query: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Query parameter read for the key when the header is absent. Keys in URLs end up in logs and histories: prefer the header.' },
+            forwardCredentials: { type: 'boolean', description: 'Forward the credential this method verified to the upstream (default true, as before); false removes it from the request, like Kong\'s hide_credentials.' },
           },
         },
       },
@@ -163,7 +167,7 @@ const method = {
           type: 'object',
           additionalProperties: false,
           required: ['endpoint'],
-          properties: { endpoint: { ...name, description: 'Name of the `identity.introspection` endpoint to ask.' } },
+          properties: { endpoint: { ...name, description: 'Name of the `identity.introspection` endpoint to ask.' }, forwardCredentials: { type: 'boolean', description: 'Forward the credential this method verified to the upstream (default true, as before); false removes it from the request, like Kong\'s hide_credentials.' } },
           description: 'An opaque bearer token in `Authorization: Bearer`, checked by an introspection endpoint.',
         },
       },

@@ -9,10 +9,10 @@ import type { AuthFailure, AuthResult, Principal } from './types.js';
 import { blockedReply, SANCTIONS, type Sanctions } from '../observe/anomaly/sanctions.js';
 
 type MethodOptions =
-  | { jwt: { issuers: string[] } }
-  | { apiKey: { header: string; query?: string } }
+  | { jwt: { issuers: string[]; forwardCredentials?: boolean } }
+  | { apiKey: { header: string; query?: string; forwardCredentials?: boolean } }
   | { mtls: Record<string, never> }
-  | { introspection: { endpoint: string } };
+  | { introspection: { endpoint: string; forwardCredentials?: boolean } };
 
 interface ClaimMatcher {
   claim: string;
@@ -50,6 +50,43 @@ function bearerToken(ctx: RequestContext): string | AuthFailure | null {
   if (value.length > MAX_TOKEN + 7) return { ok: false, error: 'invalid_request', reason: `Authorization of ${value.length} bytes` };
   if (value.length < 8 || value.slice(0, 7).toLowerCase() !== 'bearer ') return null; // another scheme: not ours
   return value.slice(7).trim();
+}
+
+/** Removes what a method authenticated with from the forwarded request (`forwardCredentials: false`). */
+type HideCredentials = (ctx: RequestContext) => void;
+
+const hideBearer: HideCredentials = (ctx) => ctx.headers.remove('authorization');
+
+function hiderOf(m: MethodOptions): HideCredentials | null {
+  // (ajv fills no defaults inside oneOf branches: absent means keep, as before the option existed)
+  if ('jwt' in m) return m.jwt.forwardCredentials === false ? hideBearer : null;
+  if ('introspection' in m) return m.introspection.forwardCredentials === false ? hideBearer : null;
+  if ('apiKey' in m && m.apiKey.forwardCredentials === false) {
+    const header = m.apiKey.header ?? 'x-api-key';
+    const query = m.apiKey.query;
+    return (ctx) => {
+      ctx.headers.remove(header);
+      if (query && ctx.query) ctx.query = withoutParameter(ctx.query, query);
+    };
+  }
+  return null;
+}
+
+/** The query without any `name=...` pair (the other pairs byte for byte as they came). */
+function withoutParameter(query: string, name: string): string {
+  return query
+    .split('&')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      const raw = eq < 0 ? pair : pair.slice(0, eq);
+      if (raw === name) return false;
+      try {
+        return decodeURIComponent(raw.replace(/\+/g, ' ')) !== name;
+      } catch {
+        return true;
+      }
+    })
+    .join('&');
 }
 
 function methodOf(m: MethodOptions, identity: IdentityRuntime): Authenticate {
@@ -96,6 +133,7 @@ function headerSafe(value: string): string {
 class IdentityStage implements Stage {
   readonly name = 'identity';
   private readonly methods: Authenticate[];
+  private readonly hiders: (HideCredentials | null)[];
   private readonly allow: BlockList | null;
   private readonly deny: BlockList | null;
   private readonly consumers: ReadonlySet<string> | null;
@@ -107,6 +145,7 @@ class IdentityStage implements Stage {
     private readonly sanctions: Sanctions | null = null,
   ) {
     this.methods = options.methods.map((m) => methodOf(m, identity));
+    this.hiders = options.methods.map(hiderOf);
     this.allow = cidrList(options.allowCidrs);
     this.deny = cidrList(options.denyCidrs);
     this.consumers = options.consumers ? new Set(options.consumers) : null;
@@ -124,21 +163,23 @@ class IdentityStage implements Stage {
   private any(ctx: RequestContext): StageResult | Promise<StageResult> {
     // The first method for which the request carries credentials decides; a
     // failed token never falls through to a weaker method.
-    for (const authenticate of this.methods) {
-      const result = authenticate(ctx);
+    for (let i = 0; i < this.methods.length; i++) {
+      const result = this.methods[i](ctx);
       if (result === null) continue;
-      return result instanceof Promise ? result.then((r) => this.decide(ctx, r)) : this.decide(ctx, result);
+      const hide = this.hiders[i];
+      return result instanceof Promise ? result.then((r) => this.decide(ctx, r, hide)) : this.decide(ctx, result, hide);
     }
     return unauthenticated('no credentials');
   }
 
   private async all(ctx: RequestContext): Promise<StageResult> {
     let first: Principal | null = null;
-    for (const authenticate of this.methods) {
-      const pending = authenticate(ctx);
+    for (let i = 0; i < this.methods.length; i++) {
+      const pending = this.methods[i](ctx);
       if (pending === null) return unauthenticated('a required credential is missing');
       const result = await pending;
       if (!result.ok) return this.failure(result);
+      this.hiders[i]?.(ctx);
       if (first && result.principal.consumer && first.consumer && result.principal.consumer !== first.consumer) {
         return invalid('invalid_token', `credentials name different consumers (${first.consumer}, ${result.principal.consumer})`);
       }
@@ -147,8 +188,10 @@ class IdentityStage implements Stage {
     return this.authorize(ctx, first!);
   }
 
-  private decide(ctx: RequestContext, result: AuthResult): StageResult | Promise<StageResult> {
-    return result.ok ? this.authorize(ctx, result.principal) : this.failure(result);
+  private decide(ctx: RequestContext, result: AuthResult, hide: HideCredentials | null): StageResult | Promise<StageResult> {
+    if (!result.ok) return this.failure(result);
+    hide?.(ctx);
+    return this.authorize(ctx, result.principal);
   }
 
   private failure(result: AuthFailure): StageResult {

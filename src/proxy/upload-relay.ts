@@ -89,7 +89,11 @@ export class UploadRelay {
         resolve(body);
       };
       if (this.done) finish();
-      else this.collecting = finish;
+      else {
+        this.collecting = finish;
+        // Bytes that came before the stages started may have paused the client: a stage collects whole.
+        this.resumeClient();
+      }
     });
   }
 

@@ -15,7 +15,7 @@ export function buildRouters<T>(cfg: GatewayConfig, valueOf: (route: RouteConfig
       const r = cfg.routes[i];
       if (r.listeners && !r.listeners.includes(listener.name)) continue;
       if (r.segments && !r.segments.includes(listener.segment)) continue;
-      specs.push({ host: r.match.host, path: r.match.path, methods: r.match.methods, value: values[i] });
+      specs.push({ host: r.match.host, path: r.match.path, methods: r.match.methods, caseInsensitive: r.match.caseInsensitive, value: values[i] });
     }
     routers.set(listener.name, new Router(specs));
   }

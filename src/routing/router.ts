@@ -33,6 +33,8 @@ export interface RouteSpec<T> {
   path: string;
   /** Case-sensitive method tokens; undefined = any method. */
   methods?: string[];
+  /** The path's ASCII letters match in either case (default: byte-exact). */
+  caseInsensitive?: boolean;
   value: T;
 }
 
@@ -87,6 +89,11 @@ interface Table<T> {
   prefixes: Map<string, Group<T>>;
   /** Lengths of all keys in `prefixes`, to skip pointless probes. */
   prefixLengths: Set<number>;
+  /**
+   * The same host's case-insensitive routes, their literals lowercased; asked
+   * at each specificity level right after this table, with the path lowercased.
+   */
+  folded: Table<T> | null;
 }
 
 const SLASH = 0x2f;
@@ -103,6 +110,7 @@ function newTable<T>(hostLabel: string): Table<T> {
     trieSegmentCounts: new Set(),
     prefixes: new Map(),
     prefixLengths: new Set(),
+    folded: null,
   };
 }
 
@@ -265,6 +273,23 @@ function addToGroup<T>(group: Group<T>, entry: Entry<T>, table: Table<T>): void 
   else for (const m of entry.methods) group.byMethod.set(m, entry);
 }
 
+/** A case-insensitive route's literals lowercased (parameter names keep theirs). */
+function foldIf(fold: boolean, parsed: ParsedPattern): ParsedPattern {
+  if (!fold) return parsed;
+  if (parsed.kind === 'exact') return { kind: 'exact', path: parsed.path.toLowerCase() };
+  if (parsed.kind === 'prefix') return { kind: 'prefix', prefix: parsed.prefix.toLowerCase() };
+  return { kind: 'params', segments: parsed.segments.map((s) => (s === null ? null : s.toLowerCase())), names: parsed.names };
+}
+
+function searchExact<T>(t: Table<T>, method: string, path: string, allow: Set<string>): RouteLookup<T> | null {
+  const exact = t.exact.get(path);
+  if (exact === undefined) return null;
+  const e = pick(exact, method);
+  if (e !== null) return e.found;
+  for (const m of exact.byMethod.keys()) allow.add(m);
+  return null;
+}
+
 function pick<T>(group: Group<T>, method: string): Entry<T> | null {
   return group.byMethod.get(method) ?? group.any;
 }
@@ -288,8 +313,9 @@ export class Router<T> {
       const spec = specs[index]!;
       const hostKey = parseHost(index, spec.host);
       const methods = parseMethods(index, spec.methods);
-      const parsed = parsePattern(index, spec.path);
-      const table = this.tableFor(hostKey);
+      const parsed = foldIf(spec.caseInsensitive === true, parsePattern(index, spec.path));
+      const hostTable = this.tableFor(hostKey);
+      const table = spec.caseInsensitive === true ? (hostTable.folded ??= newTable<T>(`${hostTable.hostLabel}, case-insensitive`)) : hostTable;
 
       const entry: Entry<T> = {
         index,
@@ -397,34 +423,45 @@ export class Router<T> {
     }
   }
 
-  /** Most specific match in one host table, or null (recording allowed methods). */
+  /** Most specific match in one host table (and its case-insensitive routes), or null (recording allowed methods). */
   private searchTable(t: Table<T>, method: string, path: string): RouteLookup<T> | null {
-    const exact = t.exact.get(path);
-    if (exact !== undefined) {
-      const e = pick(exact, method);
-      if (e !== null) return e.found;
-      this.recordAllow(exact);
-    }
+    const f = t.folded;
+    // Paths are ASCII once normalized: lowercasing keeps every '/' where it was.
+    const lower = f === null ? path : path.toLowerCase();
+    let r = searchExact(t, method, path, this.allow);
+    if (r === null && f !== null) r = searchExact(f, method, lower, this.allow);
+    if (r !== null) return r;
 
-    if (t.trie !== null && t.trieSegmentCounts.has(this.countSegments(path))) {
+    const count = t.trie !== null || (f !== null && f.trie !== null) ? this.countSegments(path) : -1;
+    if (t.trie !== null && t.trieSegmentCounts.has(count)) {
       const segs = (this.segments ??= path.split('/'));
-      const r = this.searchTrie(t.trie, segs, 1, method);
-      if (r !== null) return r;
+      const found = this.searchTrie(t.trie, segs, segs, 1, method);
+      if (found !== null) return found;
+    }
+    if (f !== null && f.trie !== null && f.trieSegmentCounts.has(count)) {
+      const segs = (this.segments ??= path.split('/'));
+      const found = this.searchTrie(f.trie, lower.split('/'), segs, 1, method);
+      if (found !== null) return found;
     }
 
-    if (t.prefixes.size > 0) {
-      const lengths = t.prefixLengths;
+    if (t.prefixes.size > 0 || (f !== null && f.prefixes.size > 0)) {
       // Candidates: the whole path, then the part before each '/', right to left.
       for (let i = path.length; i >= 0; i--) {
         if (i !== path.length && path.charCodeAt(i) !== SLASH) continue;
-        if (!lengths.has(i)) continue;
-        const g = t.prefixes.get(i === path.length ? path : path.slice(0, i));
-        if (g === undefined) continue;
-        const e = pick(g, method);
-        if (e !== null) return e.found;
-        this.recordAllow(g);
+        if ((r = this.probePrefix(t, method, path, i)) !== null) return r;
+        if (f !== null && (r = this.probePrefix(f, method, lower, i)) !== null) return r;
       }
     }
+    return null;
+  }
+
+  private probePrefix(t: Table<T>, method: string, path: string, i: number): RouteLookup<T> | null {
+    if (!t.prefixLengths.has(i)) return null;
+    const g = t.prefixes.get(i === path.length ? path : path.slice(0, i));
+    if (g === undefined) return null;
+    const e = pick(g, method);
+    if (e !== null) return e.found;
+    this.recordAllow(g);
     return null;
   }
 
@@ -436,6 +473,8 @@ export class Router<T> {
   private searchTrie(
     node: TrieNode<T>,
     segs: string[],
+    /** The segments as sent (parameter values keep their case). */
+    values: string[],
     depth: number,
     method: string,
   ): RouteLookup<T> | null {
@@ -456,13 +495,13 @@ export class Router<T> {
     if (node.literal !== null) {
       const child = node.literal.get(seg);
       if (child !== undefined) {
-        const r = this.searchTrie(child, segs, depth + 1, method);
+        const r = this.searchTrie(child, segs, values, depth + 1, method);
         if (r !== null) return r;
       }
     }
     if (node.param !== null && seg.length > 0) {
-      this.paramValues.push(seg);
-      const r = this.searchTrie(node.param, segs, depth + 1, method);
+      this.paramValues.push(values[depth]!);
+      const r = this.searchTrie(node.param, segs, values, depth + 1, method);
       this.paramValues.pop();
       if (r !== null) return r;
     }

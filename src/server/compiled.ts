@@ -1,4 +1,5 @@
 import { BlockList } from 'node:net';
+import type { UnderscorePolicy } from './client-headers.js';
 import type { GatewayConfig, ListenerConfig, RouteConfig } from '../config/types.js';
 import { addCidr } from '../core/cidr.js';
 import type { Router } from '../routing/router.js';
@@ -48,6 +49,10 @@ export class CompiledConfig {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trustedProxies: BlockList | null;
   readonly maxUrlBytes: number;
+  /** Header names with an underscore: dropped, refused or kept. */
+  readonly underscores: UnderscorePolicy;
+  /** Strip the method-override headers. */
+  readonly stripMethodOverride: boolean;
   /**
    * Path rules loose enough for every route, used to find the route; the
    * route's own rules are then applied. Shared with routes that use the
@@ -123,6 +128,8 @@ export class CompiledConfig {
       this.trustedProxies = null;
     }
     this.maxUrlBytes = source.limits.maxUrlBytes;
+    this.underscores = source.clientHeaders.underscores;
+    this.stripMethodOverride = source.clientHeaders.methodOverride === 'strip';
   }
 
   /**

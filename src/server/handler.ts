@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { Errors, type GatewayErrorKind } from '../errors.js';
+import { Errors, type GatewayError, type GatewayErrorKind } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { HeaderList } from '../pipeline/headers.js';
-import type { ListenerInfo, RequestContext } from '../pipeline/stage.js';
-import { runRequestStages } from '../pipeline/run.js';
+import type { ListenerInfo, RequestContext, StageReply } from '../pipeline/stage.js';
+import { runRequestStages, type StagedRequest } from '../pipeline/run.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { clientAddressOf } from '../proxy/forward-headers.js';
 import { Exchange, type ExchangeHost } from '../proxy/exchange.js';
@@ -14,6 +14,8 @@ import { writeProblem } from '../pipeline/respond.js';
 import type { HttpResponseWithCert } from './uws.js';
 import type { RequestRecord } from '../observe/request-record.js';
 import { startSpan, type TraceSpan } from '../core/trace.js';
+import { inBlockList as isTrusted } from '../core/cidr.js';
+import { HOST_VALUE, METHOD_OVERRIDE_HEADERS, SPOOFABLE_HEADERS } from './client-headers.js';
 
 /** What the handler needs of its process. */
 export interface HandlerHost {
@@ -45,15 +47,76 @@ export type Admit<C> = (res: HttpResponse, ctx: RequestContext, framing: BodyFra
  * attached at once, and onData is registered synchronously.
  */
 export function createHandler(host: HandlerHost, listener: ListenerInfo): (res: HttpResponse, req: HttpRequest) => void {
+  // uWS closes the connection (and aborts the response) when it parses a second request of the
+  // same read while the first is unanswered: a request whose answer is lost that way must not
+  // have been forwarded. So the stages run at once (a refusal they answer in time keeps a
+  // pipeline going, as before), but forwarding waits until the read is parsed: the forwards of
+  // one event-loop turn go in one setImmediate (uWS.js drains microtasks after each handler
+  // call, before it parses on: a microtask is too early). An exchange that ended meanwhile
+  // (aborted, body over its limit) has left `waiting` and is never forwarded.
+  const waiting = new Set<Exchange>();
+  let scheduled = false;
+  const forwardWaiting = () => {
+    scheduled = false;
+    for (const exchange of waiting) {
+      waiting.delete(exchange);
+      exchange.forward();
+    }
+  };
+  const forwardLater = (exchange: Exchange) => {
+    waiting.add(exchange);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(forwardWaiting);
+    }
+  };
   // One per listener, not per request.
-  const exchangeHost: ExchangeHost = { log: host.log, done: (e) => host.untrack(e) };
+  const exchangeHost: ExchangeHost = {
+    log: host.log,
+    done: (e) => {
+      waiting.delete(e);
+      host.untrack(e);
+    },
+  };
   return createIntake<undefined>(host, listener, (res, ctx, framing, config) => {
     const exchange = new Exchange(res, ctx, exchangeHost, config.trustedProxies, framing);
     host.track(exchange);
     res.onAborted(() => exchange.onAborted());
     if (framing !== 0) res.onData((chunk, isLast) => exchange.onClientData(chunk, isLast));
-    runRequestStages(exchange, host.log);
+    runRequestStages(new ForwardAfterRead(exchange, forwardLater), host.log);
   });
+}
+
+/** The exchange as the stage runner sees it, with `forward` put off until uWS parsed the read. */
+class ForwardAfterRead implements StagedRequest {
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly forwardLater: (exchange: Exchange) => void,
+  ) {}
+
+  get ctx(): RequestContext {
+    return this.exchange.ctx;
+  }
+
+  get aborted(): boolean {
+    return this.exchange.aborted;
+  }
+
+  collectBody(): Promise<Buffer> {
+    return this.exchange.collectBody();
+  }
+
+  reply(reply: StageReply): void {
+    this.exchange.reply(reply);
+  }
+
+  forward(): void {
+    this.forwardLater(this.exchange);
+  }
+
+  fail(error: GatewayError, closeClient: boolean): void {
+    this.exchange.fail(error, closeClient);
+  }
 }
 
 /**
@@ -76,6 +139,13 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
     let xff: string | undefined;
     let requestId: string | undefined;
     let traceparent: string | undefined;
+    let hostValue = '';
+    let underscored: string | undefined;
+    const peer = textDecoder.decode(res.getRemoteAddressAsText());
+    const config = host.current();
+    const fromTrustedProxy = config.trustedProxies !== null && isTrusted(config.trustedProxies, peer);
+    const underscores = config.underscores;
+    const stripMethodOverride = config.stripMethodOverride;
     req.forEach((name, value) => {
       switch (name) {
         case 'content-length':
@@ -88,6 +158,7 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
           break;
         case 'host':
           hostCount++;
+          hostValue = value;
           break;
         case 'x-forwarded-for':
           xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -102,12 +173,19 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
         case 'traceparent':
           traceparent = traceparent === undefined ? value : ''; // two of them: invalid, restart the trace
           break;
+        default:
+          // What backends would read as identity, client address, URL or method, the gateway
+          // did not vouch for: gone before any stage or the upstream sees it.
+          if (underscores !== 'allow' && name.includes('_')) {
+            underscored ??= name;
+            return;
+          }
+          if (!fromTrustedProxy && SPOOFABLE_HEADERS.has(name)) return;
+          if (stripMethodOverride && METHOD_OVERRIDE_HEADERS.has(name)) return;
       }
       raw.push(name, value);
     });
-    const peer = textDecoder.decode(res.getRemoteAddressAsText());
     const id = requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : randomUUID();
-    const config = host.current();
     const span = startSpan(traceparent, config.traceSample);
 
     // Requests refused before a route is known are answered here, in the handler (uWS corks it).
@@ -130,6 +208,11 @@ export function createIntake<C>(host: HandlerHost, listener: ListenerInfo, admit
     if (url.length + query.length > config.maxUrlBytes) return refuse(Errors.URI_TOO_LONG, `url of ${url.length + query.length} bytes`);
     if (!METHOD.test(method)) return refuse(Errors.BAD_REQUEST, 'invalid method token');
     if (hostCount !== 1) return refuse(Errors.BAD_HEADER, `${hostCount} Host headers`);
+    if (!HOST_VALUE.test(hostValue)) return refuse(Errors.BAD_HEADER, hostValue.includes('@') ? 'userinfo in Host' : 'invalid Host');
+    if (underscored !== undefined) {
+      if (underscores === 'reject') return refuse(Errors.BAD_HEADER, `underscore in header name ${underscored.slice(0, 64)}`);
+      host.log.debug({ reqId: id, listener: listener.name, peer, header: underscored.slice(0, 64) }, 'header with underscore dropped');
+    }
 
     // Framing must be unambiguous before anything is forwarded (RFC 9112 §6.3).
     let framing: BodyFraming = 0;

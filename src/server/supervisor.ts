@@ -1,3 +1,4 @@
+import { portsHeldElsewhere } from './port-claim.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Tuning } from '../config/env.js';
@@ -88,7 +89,6 @@ export class Supervisor {
   }
 
   start(): void {
-    const { tuning } = this.options;
     cluster.setupPrimary({
       exec: fileURLToPath(new URL('./gateway-main.js', import.meta.url)),
       // uWS answers 431 above this head size; 16 KiB leaves room for large tokens.
@@ -98,7 +98,14 @@ export class Supervisor {
       serialization: 'advanced',
     });
     process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= '16384';
-    for (let i = 0; i < tuning.processes; i++) this.fork(i);
+    void portsHeldElsewhere(this.config.listeners).then((held) => {
+      if (held.length === 0) return this.forkAll();
+      for (const reason of held) {
+        this.options.log.fatal({ code: 'ZTG_PORT_IN_USE', reason }, 'cannot listen');
+        process.stderr.write(`ztgate: ${reason}\n`);
+      }
+      process.exit(1);
+    });
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     process.on('SIGHUP', () => void this.reload('SIGHUP'));
     process.on('SIGTERM', () => this.stop('SIGTERM'));
@@ -106,6 +113,10 @@ export class Supervisor {
     this.ticker = setInterval(() => void this.tick(), COLLECT_MS);
     this.ticker.unref();
     if (this.options.admin) this.startAdmin(this.options.admin);
+  }
+
+  private forkAll(): void {
+    for (let i = 0; i < this.options.tuning.processes; i++) this.fork(i);
   }
 
   private startAdmin(a: { host: string; port: number; token: string }): void {

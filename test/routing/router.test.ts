@@ -404,3 +404,24 @@ t.test('1,000 routes: unknown paths and hits', async (tt) => {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   tt.ok(ms < 2000, `100k unknown lookups took ${ms.toFixed(1)} ms`);
 });
+
+t.test('caseInsensitive routes keep the precedence of their pattern kind', async (tt) => {
+  const r = new Router<string>([
+    { path: '/admin/*', caseInsensitive: true, value: 'ci-prefix' },
+    { path: '/Admin/Login', value: 'exact-case' },
+    { path: '/status', caseInsensitive: true, value: 'ci-exact' },
+    { path: '/*', value: 'rest' },
+    { path: '/Items/:id', caseInsensitive: true, methods: ['GET'], value: 'ci-param' },
+    { host: 'api.test', path: '/*', value: 'host-rest' },
+  ]);
+  tt.equal(hit(r, 'a', 'GET', '/ADMIN/x'), 'ci-prefix', 'a longer case-insensitive prefix beats a shorter exact-case one');
+  tt.equal(hit(r, 'a', 'GET', '/Admin/Login'), 'exact-case', 'an exact path beats a prefix');
+  tt.equal(hit(r, 'a', 'GET', '/admin/login'), 'ci-prefix', 'the exact-case route is byte-exact');
+  tt.equal(hit(r, 'a', 'GET', '/STATUS'), 'ci-exact');
+  tt.equal(hit(r, 'a', 'GET', '/items/7'), 'ci-param');
+  tt.equal(hit(r, 'a', 'POST', '/ITEMS/7'), 'rest', 'a method the param route lacks falls to the prefix');
+  const found = r.lookup('a', 'GET', '/iTeMs/AbC');
+  tt.same(found.kind === 'found' ? found.params : null, { id: 'AbC' }, 'parameter values keep their case');
+  tt.equal(hit(r, 'api.test', 'GET', '/ADMIN/x'), 'host-rest', 'host level still comes first');
+  tt.equal(hit(r, 'a', 'GET', '/administrator'), 'rest');
+});
