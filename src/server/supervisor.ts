@@ -364,7 +364,12 @@ export class Supervisor {
   }
 
   private stop(why: string): void {
-    if (this.stopping) return;
+    if (this.stopping) {
+      // Asked again while stopping (a second SIGTERM or Ctrl-C): the operator wants it gone now.
+      this.options.log.warn({ why }, 'stopping again: exiting without waiting for the drain');
+      for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill('SIGKILL');
+      process.exit(process.exitCode ?? 1);
+    }
     this.stopping = true;
     if (this.ticker) clearInterval(this.ticker);
     void this.admin?.close();
@@ -372,9 +377,11 @@ export class Supervisor {
     this.options.log.info({ why, processes: workers.length }, 'stopping: draining gateway processes');
     if (workers.length === 0) process.exit();
     for (const w of workers) this.send(w, { type: 'drain' });
-    // Backstop: a process that does not exit after its drain deadline is killed.
+    // Backstop: a process that does not exit after its drain deadline is killed, and the supervisor
+    // leaves even if an exit was never reported to it (it would otherwise wait for that one forever).
     setTimeout(() => {
       for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
+      setTimeout(() => process.exit(), 1_000).unref();
     }, this.options.tuning.drainMs + 5_000).unref();
   }
 }

@@ -434,3 +434,20 @@ t.test('the embedded demo', async (t) => {
   const [code] = (await exited) as [number | null];
   t.equal(code, 0, 'the demo stops cleanly');
 });
+
+t.test('a second SIGTERM while draining exits at once, without waiting for the drain', async (t) => {
+  const slow = await held('S');
+  t.teardown(() => slow.close());
+  const port = await freePort();
+  const gw = await startGateway(config(port, { a: slow.port, b: slow.port }, [{ name: 'all', path: '/*', upstream: 'a' }]), { env: { ZTGATE_DRAIN_MS: '60000' } });
+  const inFlight = get(port, '/held', 60_000).catch(() => null);
+  await until(() => slow.seen.length > 0, 'the request reached the upstream');
+  const started = Date.now();
+  gw.proc.kill('SIGTERM');
+  await gw.waitForLog((l) => l.msg === 'stopping: draining gateway processes');
+  gw.proc.kill('SIGTERM');
+  const code = await gw.stop();
+  t.ok(Date.now() - started < 30_000, 'gone well before the 60 s drain deadline');
+  t.not(code, 0, 'a forced exit is not a clean one');
+  t.equal(await inFlight, null, 'the request in flight is cut, as asked');
+});
