@@ -43,7 +43,12 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   private conn: UpstreamConnection | null = null;
   private pool: TargetPool | null = null;
   private waiter: Waiter | undefined;
-  private totalTimer: NodeJS.Timeout | null = null;
+  /** Ends the exchange at its deadline (see forward()). */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  /** performance.now() by which the exchange must have its answer's head (or, with totalMs, be over). */
+  private deadlineAt = 0;
+  /** The deadline is totalMs: it runs past the head, to the end of the answer. */
+  private deadlineIsTotal = false;
 
   // Response stages.
   private responseChunks: Buffer[] | null = null;
@@ -99,11 +104,19 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   /** After the request stages passed: find a connection and send. */
   forward(): void {
     const route = this.ctx.route;
-    const totalMs = route.upstream.timeouts.totalMs;
-    if (totalMs > 0) {
-      this.totalTimer = setTimeout(() => this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, `total timeout ${totalMs} ms`), false), totalMs);
-    }
+    // One deadline for the whole exchange, retries included: totalMs when set (to the
+    // answer's last byte), else connectMs + firstByteMs to the answer's head. Each try
+    // keeps its own phase timers inside it; a retry starts only with time left.
+    const timeouts = route.upstream.timeouts;
+    this.deadlineIsTotal = timeouts.totalMs > 0;
+    const budgetMs = this.deadlineIsTotal ? timeouts.totalMs : timeouts.connectMs + timeouts.firstByteMs;
     this.forwardAt = performance.now();
+    this.deadlineAt = this.forwardAt + budgetMs;
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      const reason = this.deadlineIsTotal ? `total timeout ${budgetMs} ms` : `no answer within connectMs + firstByteMs = ${budgetMs} ms, retries included`;
+      this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, reason), false);
+    }, budgetMs);
     const attempt = this.tries.first();
     if (attempt === null) {
       const reason = `upstream "${route.upstream.name}": every target is unhealthy, ejected or has its circuit open`;
@@ -163,6 +176,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.upload.forgetSent();
     if (this.client.out === Out.Done) return;
     this.headAt = performance.now();
+    if (!this.deadlineIsTotal) this.clearDeadline();
     this.head = head;
     this.status = head.statusCode;
     const headers = new HeaderList(filterResponseHeaders(head.headers));
@@ -258,9 +272,10 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
 
   onError(error: GatewayError, replayable: boolean, unsent = false): void {
     this.conn = null;
-    const nothingSent = this.client.out === Out.None;
+    // Nothing of the answer reached the client and the deadline leaves time for another try.
+    const mayTryAgain = this.client.out === Out.None && performance.now() < this.deadlineAt;
     // The upstream closed a pooled socket we reused: send once more on a fresh one, if the body is at hand.
-    if (replayable && nothingSent && this.tries.mayReplay(this.upload.framing === 0 || this.ctx.body !== null)) {
+    if (replayable && mayTryAgain && this.tries.mayReplay(this.upload.framing === 0 || this.ctx.body !== null)) {
       const fresh = this.pool?.acquireFresh();
       if (fresh) {
         this.tries.replaying();
@@ -271,7 +286,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     const failedOn = this.tries.attempt?.target ?? null;
     this.tries.settle({ error, unsent });
     // Another target, when nothing reached the client yet and the policy allows.
-    const next = nothingSent && failedOn !== null ? this.tries.next(failedOn, unsent, this.bodyAtHand(unsent)) : null;
+    const next = mayTryAgain && failedOn !== null ? this.tries.next(failedOn, unsent, this.bodyAtHand(unsent)) : null;
     if (next !== null) {
       this.host.log.debug({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason, target: next.target.url }, 'retrying on another target');
       this.upload.rewind();
@@ -365,11 +380,15 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.tries.settle(null);
   }
 
-  private finish(): void {
-    if (this.totalTimer) {
-      clearTimeout(this.totalTimer);
-      this.totalTimer = null;
+  private clearDeadline(): void {
+    if (this.deadlineTimer) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = null;
     }
+  }
+
+  private finish(): void {
+    this.clearDeadline();
     runDoneStages(this.ctx, this.status, this.host.log);
     this.host.done(this);
     // The recorder of the generation the request started on.
@@ -399,6 +418,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
       upstreamMs: sent === 0 ? null : (this.upstreamEndAt || now) - sent,
       upstreamTtfbMs: sent === 0 || this.headAt === 0 ? null : this.headAt - sent,
       upstreamConnectMs: this.forwardAt === 0 ? null : (sent || now) - this.forwardAt,
+      budgetLeftMs: this.forwardAt === 0 ? undefined : Math.max(0, this.deadlineAt - (this.deadlineIsTotal || this.headAt === 0 ? now : this.headAt)),
       stages: ctx.stageMs,
       span: ctx.span,
     };

@@ -92,6 +92,7 @@ const retries = {
   properties: {
     /** Extra attempts after the first, each on another target. */
     attempts: int(0, 5, 1),
+    sameTarget: { type: 'boolean', default: false, description: 'Whether a retry may go back to the target that just failed when no other target can take it (off: a request reaches each target once, besides the one replay of a reused keep-alive connection the service closed before answering).' },
     /** Retries stay under budgetRatio × requests over budgetWindowMs, plus budgetMinRetries. */
     budgetRatio: ratio(0.2),
     budgetMinRetries: int(0, 10_000, 3),

@@ -64,6 +64,8 @@ export class Upstream {
   /** Kept for callers that walk the pools (reload, tests). */
   readonly pools: readonly TargetPool[];
   readonly maxAttempts: number;
+  /** A retry may go back to the target that failed (retries.sameTarget). */
+  readonly retrySameTarget: boolean;
   private readonly balancer: Balancer;
   private readonly budget: RetryBudget;
   private readonly checkers: HealthChecker[] = [];
@@ -88,6 +90,7 @@ export class Upstream {
     });
     this.pools = this.targets.map((t) => t.pool);
     this.maxAttempts = 1 + config.retries.attempts;
+    this.retrySameTarget = config.retries.sameTarget === true;
     this.budget = new RetryBudget(config.retries);
     this.maxEjected = Math.floor((this.targets.length * config.outlierDetection.maxEjectedPercent) / 100);
     const b = config.balancer;
