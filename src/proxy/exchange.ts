@@ -63,6 +63,8 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   private upstreamEndAt = 0;
   /** The gateway's own error code when it answered instead of the upstream. */
   private code: string | null = null;
+  /** Why the answer was cut after part of it had left (a ZTG_* code). */
+  private cut: string | undefined;
 
   constructor(
     private readonly res: HttpResponse,
@@ -214,6 +216,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   }
 
   onBody(chunk: Buffer): void {
+    if (this.client.out === Out.HeadHeld) this.client.releaseHead();
     switch (this.client.out) {
       case Out.Length:
         this.client.writeLength(chunk);
@@ -241,6 +244,8 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.upstreamEndAt = performance.now();
     this.conn = null; // the connection went back to its pool (or closed)
     this.tries.settle(this.head ? { status: this.head.statusCode } : null);
+    // A chunked answer that ended with no body byte: its head goes out now.
+    if (this.client.out === Out.HeadHeld) this.client.releaseHead();
     switch (this.client.out) {
       case Out.Holding:
         this.completedWhileHolding = true;
@@ -333,13 +338,14 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     // A timeout is the target's failure; other reasons here (client, stages) are not.
     this.tries.settle(error.kind === Errors.UPSTREAM_TIMEOUT ? { error, unsent: false } : null);
     this.releaseUpstream();
-    if (out === Out.None || out === Out.Buffering || out === Out.Holding) {
+    if (out === Out.None || out === Out.Buffering || out === Out.Holding || out === Out.HeadHeld) {
       this.answerError(error.kind, error.reason, { close: closeClient || !this.upload.done });
       return;
     }
     // Part of the response already left: cutting the connection is the only honest signal.
-    this.host.log.warn({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason }, 'response cut short');
-    this.code = error.kind.code;
+    // The record keeps the status the client got and says why it was cut.
+    this.host.log.warn({ reqId: this.ctx.id, route: this.ctx.route.name, status: this.status, code: error.kind.code, cut: error.kind.code, reason: error.reason, bytesOut: this.client.bytesOut }, 'response cut short');
+    this.cut = error.kind.code;
     this.client.out = Out.Done;
     if (!this.aborted) this.res.close();
     this.finish();
@@ -418,6 +424,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
       upstreamMs: sent === 0 ? null : (this.upstreamEndAt || now) - sent,
       upstreamTtfbMs: sent === 0 || this.headAt === 0 ? null : this.headAt - sent,
       upstreamConnectMs: this.forwardAt === 0 ? null : (sent || now) - this.forwardAt,
+      cut: this.cut,
       budgetLeftMs: this.forwardAt === 0 ? undefined : Math.max(0, this.deadlineAt - (this.deadlineIsTotal || this.headAt === 0 ? now : this.headAt)),
       stages: ctx.stageMs,
       span: ctx.span,
