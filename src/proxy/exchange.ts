@@ -122,7 +122,9 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     const attempt = this.tries.first();
     if (attempt === null) {
       const reason = `upstream "${route.upstream.name}": every target is unhealthy, ejected or has its circuit open`;
-      this.fail(new GatewayError(Errors.NO_HEALTHY_UPSTREAM, reason), false);
+      // The same cause for every request while it lasts: one line per interval, with a count.
+      route.upstream.warnNoTarget(this.host.log, { reqId: this.ctx.id, route: route.name, status: Errors.NO_HEALTHY_UPSTREAM.status, code: Errors.NO_HEALTHY_UPSTREAM.code, reason });
+      this.answerError(Errors.NO_HEALTHY_UPSTREAM, reason, { quiet: true });
       return;
     }
     this.tryOn(attempt);
@@ -351,10 +353,10 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.finish();
   }
 
-  private answerError(kind: GatewayErrorKind, reason: string, options: { headers?: [string, string][]; extra?: Record<string, unknown>; close?: boolean }): void {
+  private answerError(kind: GatewayErrorKind, reason: string, options: { headers?: [string, string][]; extra?: Record<string, unknown>; close?: boolean; quiet?: boolean }): void {
     if (this.client.out === Out.Done) return;
     const level = kind.status >= 500 ? 'warn' : 'info';
-    this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason }, kind.title);
+    if (!options.quiet) this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason }, kind.title);
     this.status = kind.status;
     this.code = kind.code;
     this.releaseUpstream();
