@@ -40,7 +40,7 @@ t.test('120 answers to scan at once on one thread: the excess is shed as 503 ZTG
     Array.from({ length: 120 }, async (_, i) => {
       const r = await fetch(`${url}/x${i}`);
       const body = await r.text();
-      return { status: r.status, retryAfter: r.headers.get('retry-after'), code: r.status === 200 ? null : (JSON.parse(body) as { code: string }).code, leaked: r.status !== 200 && body.includes('4111') };
+      return { status: r.status, retryAfter: r.headers.get('retry-after'), code: r.status === 200 ? null : (JSON.parse(body) as { code: string }).code, leaked: r.status !== 200 && body.includes('4111 1111') };
     }),
   );
   await new Promise((r) => setTimeout(r, 300));
