@@ -40,6 +40,7 @@ export const Errors = Object.freeze({
   DECOMPRESSION_LIMIT: kind('ZTG_DECOMPRESSION_LIMIT', 502, 'Response withheld: it expands beyond the scanning limit'),
   SHUTTING_DOWN: kind('ZTG_SHUTTING_DOWN', 503, 'Gateway is shutting down'),
   UPLOAD_BACKLOG: kind('ZTG_UPLOAD_BACKLOG', 503, 'Upstream cannot take the upload this fast'),
+  OVERLOADED: kind('ZTG_OVERLOADED', 503, 'Gateway overloaded, try again shortly'),
   CONCURRENCY_LIMITED: kind('ZTG_CONCURRENCY_LIMITED', 503, 'Too many requests in flight'),
   INSPECTION_FAILED: kind('ZTG_INSPECTION_FAILED', 503, 'Request could not be inspected'),
   IDENTITY_UNAVAILABLE: kind('ZTG_IDENTITY_UNAVAILABLE', 503, 'Identity provider unavailable'),

@@ -5,6 +5,8 @@ import { Errors, problemBody, type GatewayErrorKind } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observe/prometheus.js';
 import { AdminAuth } from './auth.js';
+import { ConnectionGate } from './connection-gate.js';
+import { ThrottledWarn } from '../core/throttled-warn.js';
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './dashboard/assets.js';
 
 /**
@@ -85,6 +87,7 @@ export class AdminServer {
   private readonly clients = new Set<ServerResponse>();
   private readonly routes: Record<string, Record<string, Handler>>;
   private readonly startedAt = Date.now();
+  private readonly gate: ConnectionGate;
 
   constructor(private readonly options: AdminOptions) {
     this.auth = new AdminAuth(options.token);
@@ -113,7 +116,12 @@ export class AdminServer {
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
     this.server.keepAliveTimeout = 5_000;
-    this.server.maxConnections = 128;
+    // Unauthenticated connections are bounded by the gate (per peer, in all, 2 s to authenticate),
+    // which closes the oldest first; this is only the ceiling for authenticated ones on top.
+    this.server.maxConnections = 512;
+    const evictions = new ThrottledWarn(options.log, 'admin: unauthenticated connections closed', 5000);
+    this.gate = new ConnectionGate((peer, why) => evictions.hit({ admin: true, from: peer, why, closedTotal: this.gate.evicted }));
+    this.server.on('connection', (socket) => this.gate.admit(socket));
   }
 
   async listen(): Promise<string> {
@@ -185,6 +193,7 @@ export class AdminServer {
       res.setHeader('www-authenticate', 'Bearer realm="ztgate-admin"');
       return this.problem(res, Errors.UNAUTHENTICATED);
     }
+    this.gate.authenticated(req.socket);
     const methods = this.routes[path];
     if (!methods) {
       log.warn({ admin: true, method: req.method, path: safePath(path), from }, 'admin: unknown path');

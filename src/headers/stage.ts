@@ -22,7 +22,8 @@ const editsSchema = (side: string) => ({
       type: 'object',
       description: 'Header names (case-insensitive) and the value each is set to, replacing any the message had.',
       propertyNames: { pattern: NAME },
-      additionalProperties: { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$' },
+      // writeOnly: a value set here may be a credential for the service; /config does not show it.
+      additionalProperties: { type: 'string', pattern: '^[\\t\\x20-\\x7e]*$', writeOnly: true },
     },
     remove: { type: 'array', description: 'Header names (case-insensitive) removed.', items: { type: 'string', pattern: NAME } },
   },

@@ -2,7 +2,7 @@ import type { Counter } from '../core/metrics.js';
 import { Errors } from '../errors.js';
 import type { RequestContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
 import type { Logger } from '../observe/log.js';
-import { workerPool, type WorkerPool } from '../workers/pool.js';
+import { PoolOverloadedError, workerPool, type WorkerPool } from '../workers/pool.js';
 import { THRESHOLDS, type Level } from './detect.js';
 import { scanRequest, type ScanFinding, type ScanInput } from './request-scan.js';
 import { boundaryOf } from './multipart.js';
@@ -168,9 +168,11 @@ class InspectStage implements Stage {
       }
     }
     if (size <= INLINE_MAX_BYTES || !this.pool) return this.decide(ctx, scanRequest(input));
-    return this.pool.run(input, { signal: AbortSignal.timeout(o.timeoutMs) }).then(
+    return this.pool.run(input, { signal: AbortSignal.timeout(o.timeoutMs), maxWaitMs: o.timeoutMs }).then(
       (findings: ScanFinding[]) => this.decide(ctx, findings),
       (err: Error) => {
+        // Overload, not a failure: the pool logs it once a second with counts.
+        if (err instanceof PoolOverloadedError) return o.failOpen ? undefined : { error: Errors.OVERLOADED, reason: err.message, headers: [['retry-after', '1']] };
         // A crashed or hung worker is replaced by piscina; the request still gets an answer.
         this.log.error({ reqId: ctx.id, route: ctx.route.name, err: err.message }, 'inspection worker failed');
         return o.failOpen ? undefined : { error: Errors.INSPECTION_FAILED, reason: `inspection worker failed: ${err.message}` };
@@ -234,7 +236,7 @@ export const inspectStage: StageFactory = {
   compile(options, context: StageContext): Stage {
     return new InspectStage(
       options as unknown as InspectOptions,
-      workerPool(new URL('./worker.js', import.meta.url), context.workers),
+      workerPool(new URL('./worker.js', import.meta.url), context.workers, context.log),
       context.log,
       context.metrics.counter('ztgate_threats_total', 'Attack patterns found, by route, rule and action (blocked, or passed in monitor mode).', ['route', 'rule', 'action']),
     );

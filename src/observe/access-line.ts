@@ -84,11 +84,13 @@ export function formatAccessLine(r: RequestRecord, level: number, chindings: str
   if (r.upstream) line += `,"upstream":${JSON.stringify(r.upstream)}`;
   line += `,"method":${JSON.stringify(r.method)},"path":${JSON.stringify(r.path && scrub(r.path))},"status":${r.status}`;
   if (r.code !== null) line += `,"code":"${r.code}"`;
+  if (r.cut !== undefined) line += `,"cut":"${r.cut}"`;
   if (r.consumer !== null) line += `,"consumer":${JSON.stringify(r.consumer)}`;
   line += `,"client":${JSON.stringify(r.clientAddress)},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"ms":${ms(r.totalMs)}`;
   if (r.upstreamMs !== null) line += `,"upstreamMs":${ms(r.upstreamMs)}`;
   if (r.upstreamTtfbMs !== null) line += `,"ttfbMs":${ms(r.upstreamTtfbMs)}`;
   if (r.upstreamConnectMs !== null) line += `,"connectMs":${ms(r.upstreamConnectMs)}`;
+  if (r.budgetLeftMs !== undefined) line += `,"budgetLeftMs":${Math.round(r.budgetLeftMs)}`;
   line += ',"stages":{';
   let first = true;
   for (const name in r.stages) {

@@ -31,7 +31,9 @@ export function watchProcess(metrics: Metrics): () => void {
     memory.set(['external'], m.external);
   });
 
-  const queued = metrics.gauge('ztgate_worker_pool_queued', 'Tasks waiting for a worker thread, by pool.', ['pool']);
+  const queued = metrics.gauge('ztgate_worker_pool_queued', 'Most tasks waiting for a worker thread at once since the previous snapshot, by pool.', ['pool']);
+  const shed = metrics.counter('ztgate_worker_pool_shed_total', 'Tasks refused as overload (503 ZTG_OVERLOADED): the queue was full or they would have waited past their timeout, by pool.', ['pool']);
+  const shedSeen = new Map<string, number>();
   const threads = metrics.gauge('ztgate_worker_pool_threads', 'Worker threads, by pool.', ['pool']);
   const busy = metrics.gauge('ztgate_worker_pool_utilization', 'Share of the threads\' time with a task handed to them since the previous snapshot, by pool.', ['pool']);
   const task = metrics.gauge('ztgate_worker_pool_task_ms', 'Task time (queue wait, run, hand-over) since the previous snapshot, by pool and quantile.', ['pool', 'quantile']);
@@ -39,6 +41,9 @@ export function watchProcess(metrics: Metrics): () => void {
     for (const [name, pool] of watchedPools()) {
       const w = pool.window();
       queued.set([name], w.queued);
+      const before = shedSeen.get(name) ?? 0;
+      if (w.shed > before) shed.inc([name], w.shed - before);
+      shedSeen.set(name, w.shed);
       threads.set([name], w.threads);
       busy.set([name], w.utilization);
       task.set([name, '0.5'], w.taskMs?.p50 ?? 0);

@@ -22,6 +22,7 @@ export class RequestRecorder {
   private readonly upstreamConnect: Histogram | null;
   private readonly stage: Histogram | null;
   private readonly refusals: Counter | null;
+  private readonly cuts: Counter | null;
   private readonly consumers: Counter | null;
   private readonly bytes: Counter | null;
   private readonly stageRefusals: Counter | null;
@@ -51,6 +52,7 @@ export class RequestRecorder {
     this.bytes = m?.counter('ztgate_bytes_total', 'Body bytes by route and direction.', ['route', 'direction']) ?? null;
     this.stageRefusals =
       m?.counter('ztgate_stage_refusals_total', 'Requests a stage answered itself (identity failures, limits, threats...), by route, stage, code and why.', ['route', 'stage', 'code', 'why']) ?? null;
+    this.cuts = m?.counter('ztgate_responses_cut_total', 'Answers cut short after part of them had left (the client got a status, then a closed connection), by route and reason.', ['route', 'reason']) ?? null;
     this.unrouted = new RouteSeries('(none)');
   }
 
@@ -70,7 +72,7 @@ export class RequestRecorder {
 
   /** A finished request; `series` is its route's (seriesOf), none for a request refused before routing. */
   record(r: RequestRecord, accessLog: AccessLogPolicy, series: RouteSeries = this.unrouted): void {
-    if (accessLog.enabled && (r.status >= 400 || r.status === 0 || accessLog.sample >= 1 || Math.random() < accessLog.sample) && this.log.isLevelEnabled('info')) {
+    if (accessLog.enabled && (r.status >= 400 || r.status === 0 || r.cut !== undefined || accessLog.sample >= 1 || Math.random() < accessLog.sample) && this.log.isLevelEnabled('info')) {
       this.writeAccessLine(r);
     }
     if (this.requests !== null) this.count(r, series);
@@ -110,6 +112,7 @@ export class RequestRecorder {
       recordMs(h, r.stages[name]);
     }
     if (r.code !== null) this.refusals!.inc([r.code]);
+    if (r.cut !== undefined) this.cuts!.inc([route, r.cut]);
     if (r.consumer !== null) this.consumers!.inc([r.consumer]);
     if (r.bytesIn > 0) (s.bytesIn ??= this.bytes!.at([route, 'in'])).n += r.bytesIn;
     if (r.bytesOut > 0) (s.bytesOut ??= this.bytes!.at([route, 'out'])).n += r.bytesOut;

@@ -34,6 +34,13 @@ export interface RequestRecord {
   readonly upstreamTtfbMs: number | null;
   /** Time to get a connection to the upstream (pool wait or connect); null when none was asked. */
   readonly upstreamConnectMs: number | null;
+  /**
+   * Milliseconds left of the exchange's deadline when the answer's head came
+   * (or when it ended without one); absent when nothing was forwarded.
+   */
+  readonly budgetLeftMs?: number;
+  /** Set when the answer was cut after some of it had left: why (a ZTG_* code). */
+  readonly cut?: string;
   /** Milliseconds spent in each stage that ran, by stage name (request and response hooks added). */
   readonly stages: Readonly<Record<string, number>>;
   /** The gateway's span in the request's trace (W3C trace context). */

@@ -6,7 +6,7 @@ import type { Principal } from '../identity/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Counter } from '../core/metrics.js';
 import type { RequestContext, ResponseContext, Stage, StageContext, StageFactory, StageResult } from '../pipeline/stage.js';
-import { workerPool, type WorkerPool } from '../workers/pool.js';
+import { PoolOverloadedError, workerPool, type WorkerPool } from '../workers/pool.js';
 import type { HeaderList } from '../pipeline/headers.js';
 import { ENTITIES, ALL_ENTITIES, REGIONS, type JsonPiiSpan } from './detect.js';
 import { applyToJson, applyToText, hash, mask, type Action } from './mask.js';
@@ -192,7 +192,7 @@ class ProtectStage implements Stage {
         dropDigests(ctx.headers);
       }
       return undefined;
-    }, (reason) => ({ error: Errors.INSPECTION_FAILED, reason }));
+    }, (reason, overloaded) => (overloaded ? { error: Errors.OVERLOADED, reason, headers: [['retry-after', '1']] } : { error: Errors.INSPECTION_FAILED, reason }));
   }
 
   onResponse(ctx: RequestContext, res: ResponseContext): void | Promise<void> {
@@ -222,7 +222,7 @@ class ProtectStage implements Stage {
         res.body = out;
         dropDigests(res.headers);
       }
-    }, (reason) => this.block(ctx, res, Errors.RESPONSE_WITHHELD, reason));
+    }, (reason, overloaded) => (overloaded ? this.shed(ctx, res, reason) : this.block(ctx, res, Errors.RESPONSE_WITHHELD, reason)));
   }
 
   /** gzip/deflate/br answer: decoded (async, capped at the scan limit), scanned, sent plain or encoded again. */
@@ -264,19 +264,21 @@ class ProtectStage implements Stage {
     actions: Record<string, ActionConfig>,
     direction: Direction,
     done: (out: Buffer | null) => R,
-    failed: (reason: string) => R,
+    failed: (reason: string, overloaded: boolean) => R,
   ): R | Promise<R> {
     const text = body.toString('utf8');
     const task: ScanTask = { text, kind, entities: this.o.entities, custom: this.o.detectors, phoneRegions: this.o.phoneRegions };
     if (body.length <= INLINE_MAX_BYTES || !this.pool) {
       return this.finish(ctx, text, scanBody(task, this.custom), actions, direction, done);
     }
-    return this.pool.run(task, { signal: AbortSignal.timeout(this.o.timeoutMs) }).then(
+    return this.pool.run(task, { signal: AbortSignal.timeout(this.o.timeoutMs), maxWaitMs: this.o.timeoutMs }).then(
       (result: ScanResult) => this.finish(ctx, text, result, actions, direction, done),
       (err: Error) => {
+        // Overload, not a failure: the pool logs it once a second with counts.
+        if (err instanceof PoolOverloadedError) return failed(err.message, true);
         // A crashed or hung worker is replaced by piscina; the exchange still gets an answer.
         this.log.error({ reqId: ctx.id, route: ctx.route.name, direction, err: err.message }, 'protect: scan worker failed');
-        return failed(`PII scan worker failed: ${err.message}`);
+        return failed(`PII scan worker failed: ${err.message}`, false);
       },
     );
   }
@@ -356,9 +358,15 @@ class ProtectStage implements Stage {
     this.unscannedCounter?.inc([ctx.route.name, direction]);
   }
 
-  private block(ctx: RequestContext, res: ResponseContext, kind: GatewayErrorKind, reason: string): void {
+  /** The scan pool is full: 503 with Retry-After; the pool's own line reports it, once a second. */
+  private shed(ctx: RequestContext, res: ResponseContext, reason: string): void {
+    this.block(ctx, res, Errors.OVERLOADED, reason, true);
+    res.headers.set('retry-after', '1');
+  }
+
+  private block(ctx: RequestContext, res: ResponseContext, kind: GatewayErrorKind, reason: string, quiet = false): void {
     ctx.state[WITHHELD] = true;
-    this.log.warn({ reqId: ctx.id, route: ctx.route.name, code: kind.code, reason }, 'protect: response withheld');
+    if (!quiet) this.log.warn({ reqId: ctx.id, route: ctx.route.name, code: kind.code, reason }, 'protect: response withheld');
     res.status = kind.status;
     res.headers.raw.length = 0;
     res.headers.set('content-type', 'application/problem+json');
@@ -472,6 +480,6 @@ export const protectStage: StageFactory = {
     const metrics = context.metrics;
     const actions = metrics?.counter('ztgate_pii_actions_total', 'Personal data values handled, by route, detector and action', ['route', 'detector', 'action']) ?? null;
     const unscanned = metrics?.counter('ztgate_pii_unscanned_total', 'Bodies over the scan limit passed unscanned (oversize: pass)', ['route', 'direction']) ?? null;
-    return new ProtectStage(o, context.log, workerPool(new URL('./worker.js', import.meta.url), context.workers), actions, unscanned);
+    return new ProtectStage(o, context.log, workerPool(new URL('./worker.js', import.meta.url), context.workers, context.log), actions, unscanned);
   },
 };

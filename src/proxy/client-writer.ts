@@ -23,6 +23,11 @@ export const Out = {
   Holding: 4,
   /** Client side finished. */
   Done: 5,
+  /**
+   * The upstream's head is in hand, kept until the first body byte: should the
+   * upstream fail before it, nothing has left and the client gets a 502/504.
+   */
+  HeadHeld: 6,
 } as const;
 export type Out = (typeof Out)[keyof typeof Out];
 
@@ -56,6 +61,7 @@ export class ClientWriter {
   private inCork = false;
   private corkedChunks: Buffer[] | null = null;
   private endAfterCork = false;
+  private held: { status: number; message: string; headers: HeaderList; contentLength: number } | null = null;
 
   constructor(
     private readonly res: HttpResponse,
@@ -88,8 +94,27 @@ export class ClientWriter {
     }
   }
 
-  /** Writes the response head; a bodiless or empty answer ends here. */
+  /**
+   * The response head: a bodiless or empty answer is written and ends here;
+   * one with a body is held (Out.HeadHeld) until its first byte, releaseHead().
+   */
   writeHead(status: number, message: string, headers: HeaderList, hasBody: boolean, contentLength: number): void {
+    if (hasBody && contentLength !== 0) {
+      this.held = { status, message, headers, contentLength };
+      this.out = Out.HeadHeld;
+      return;
+    }
+    this.writeHeadNow(status, message, headers, hasBody, contentLength);
+  }
+
+  /** The first body byte is here (or a chunked answer ended empty): the held head goes out, corked by the caller. */
+  releaseHead(): void {
+    const h = this.held!;
+    this.held = null;
+    this.writeHeadNow(h.status, h.message, h.headers, true, h.contentLength);
+  }
+
+  private writeHeadNow(status: number, message: string, headers: HeaderList, hasBody: boolean, contentLength: number): void {
     const res = this.res;
     res.writeStatus(statusLine(status, message));
     const raw = headers.raw;

@@ -43,7 +43,12 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   private conn: UpstreamConnection | null = null;
   private pool: TargetPool | null = null;
   private waiter: Waiter | undefined;
-  private totalTimer: NodeJS.Timeout | null = null;
+  /** Ends the exchange at its deadline (see forward()). */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  /** performance.now() by which the exchange must have its answer's head (or, with totalMs, be over). */
+  private deadlineAt = 0;
+  /** The deadline is totalMs: it runs past the head, to the end of the answer. */
+  private deadlineIsTotal = false;
 
   // Response stages.
   private responseChunks: Buffer[] | null = null;
@@ -58,6 +63,8 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   private upstreamEndAt = 0;
   /** The gateway's own error code when it answered instead of the upstream. */
   private code: string | null = null;
+  /** Why the answer was cut after part of it had left (a ZTG_* code). */
+  private cut: string | undefined;
 
   constructor(
     private readonly res: HttpResponse,
@@ -99,15 +106,25 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   /** After the request stages passed: find a connection and send. */
   forward(): void {
     const route = this.ctx.route;
-    const totalMs = route.upstream.timeouts.totalMs;
-    if (totalMs > 0) {
-      this.totalTimer = setTimeout(() => this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, `total timeout ${totalMs} ms`), false), totalMs);
-    }
+    // One deadline for the whole exchange, retries included: totalMs when set (to the
+    // answer's last byte), else connectMs + firstByteMs to the answer's head. Each try
+    // keeps its own phase timers inside it; a retry starts only with time left.
+    const timeouts = route.upstream.timeouts;
+    this.deadlineIsTotal = timeouts.totalMs > 0;
+    const budgetMs = this.deadlineIsTotal ? timeouts.totalMs : timeouts.connectMs + timeouts.firstByteMs;
     this.forwardAt = performance.now();
+    this.deadlineAt = this.forwardAt + budgetMs;
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      const reason = this.deadlineIsTotal ? `total timeout ${budgetMs} ms` : `no answer within connectMs + firstByteMs = ${budgetMs} ms, retries included`;
+      this.fail(new GatewayError(Errors.UPSTREAM_TIMEOUT, reason), false);
+    }, budgetMs);
     const attempt = this.tries.first();
     if (attempt === null) {
       const reason = `upstream "${route.upstream.name}": every target is unhealthy, ejected or has its circuit open`;
-      this.fail(new GatewayError(Errors.NO_HEALTHY_UPSTREAM, reason), false);
+      // The same cause for every request while it lasts: one line per interval, with a count.
+      route.upstream.warnNoTarget(this.host.log, { reqId: this.ctx.id, route: route.name, status: Errors.NO_HEALTHY_UPSTREAM.status, code: Errors.NO_HEALTHY_UPSTREAM.code, reason });
+      this.answerError(Errors.NO_HEALTHY_UPSTREAM, reason, { quiet: true });
       return;
     }
     this.tryOn(attempt);
@@ -163,6 +180,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.upload.forgetSent();
     if (this.client.out === Out.Done) return;
     this.headAt = performance.now();
+    if (!this.deadlineIsTotal) this.clearDeadline();
     this.head = head;
     this.status = head.statusCode;
     const headers = new HeaderList(filterResponseHeaders(head.headers));
@@ -200,6 +218,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
   }
 
   onBody(chunk: Buffer): void {
+    if (this.client.out === Out.HeadHeld) this.client.releaseHead();
     switch (this.client.out) {
       case Out.Length:
         this.client.writeLength(chunk);
@@ -227,6 +246,8 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.upstreamEndAt = performance.now();
     this.conn = null; // the connection went back to its pool (or closed)
     this.tries.settle(this.head ? { status: this.head.statusCode } : null);
+    // A chunked answer that ended with no body byte: its head goes out now.
+    if (this.client.out === Out.HeadHeld) this.client.releaseHead();
     switch (this.client.out) {
       case Out.Holding:
         this.completedWhileHolding = true;
@@ -258,9 +279,10 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
 
   onError(error: GatewayError, replayable: boolean, unsent = false): void {
     this.conn = null;
-    const nothingSent = this.client.out === Out.None;
+    // Nothing of the answer reached the client and the deadline leaves time for another try.
+    const mayTryAgain = this.client.out === Out.None && performance.now() < this.deadlineAt;
     // The upstream closed a pooled socket we reused: send once more on a fresh one, if the body is at hand.
-    if (replayable && nothingSent && this.tries.mayReplay(this.upload.framing === 0 || this.ctx.body !== null)) {
+    if (replayable && mayTryAgain && this.tries.mayReplay(this.upload.framing === 0 || this.ctx.body !== null)) {
       const fresh = this.pool?.acquireFresh();
       if (fresh) {
         this.tries.replaying();
@@ -271,7 +293,7 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     const failedOn = this.tries.attempt?.target ?? null;
     this.tries.settle({ error, unsent });
     // Another target, when nothing reached the client yet and the policy allows.
-    const next = nothingSent && failedOn !== null ? this.tries.next(failedOn, unsent, this.bodyAtHand(unsent)) : null;
+    const next = mayTryAgain && failedOn !== null ? this.tries.next(failedOn, unsent, this.bodyAtHand(unsent)) : null;
     if (next !== null) {
       this.host.log.debug({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason, target: next.target.url }, 'retrying on another target');
       this.upload.rewind();
@@ -318,22 +340,23 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     // A timeout is the target's failure; other reasons here (client, stages) are not.
     this.tries.settle(error.kind === Errors.UPSTREAM_TIMEOUT ? { error, unsent: false } : null);
     this.releaseUpstream();
-    if (out === Out.None || out === Out.Buffering || out === Out.Holding) {
+    if (out === Out.None || out === Out.Buffering || out === Out.Holding || out === Out.HeadHeld) {
       this.answerError(error.kind, error.reason, { close: closeClient || !this.upload.done });
       return;
     }
     // Part of the response already left: cutting the connection is the only honest signal.
-    this.host.log.warn({ reqId: this.ctx.id, route: this.ctx.route.name, code: error.kind.code, reason: error.reason }, 'response cut short');
-    this.code = error.kind.code;
+    // The record keeps the status the client got and says why it was cut.
+    this.host.log.warn({ reqId: this.ctx.id, route: this.ctx.route.name, status: this.status, code: error.kind.code, cut: error.kind.code, reason: error.reason, bytesOut: this.client.bytesOut }, 'response cut short');
+    this.cut = error.kind.code;
     this.client.out = Out.Done;
     if (!this.aborted) this.res.close();
     this.finish();
   }
 
-  private answerError(kind: GatewayErrorKind, reason: string, options: { headers?: [string, string][]; extra?: Record<string, unknown>; close?: boolean }): void {
+  private answerError(kind: GatewayErrorKind, reason: string, options: { headers?: [string, string][]; extra?: Record<string, unknown>; close?: boolean; quiet?: boolean }): void {
     if (this.client.out === Out.Done) return;
     const level = kind.status >= 500 ? 'warn' : 'info';
-    this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason }, kind.title);
+    if (!options.quiet) this.host.log[level]({ reqId: this.ctx.id, route: this.ctx.route.name, status: kind.status, code: kind.code, reason }, kind.title);
     this.status = kind.status;
     this.code = kind.code;
     this.releaseUpstream();
@@ -365,11 +388,15 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
     this.tries.settle(null);
   }
 
-  private finish(): void {
-    if (this.totalTimer) {
-      clearTimeout(this.totalTimer);
-      this.totalTimer = null;
+  private clearDeadline(): void {
+    if (this.deadlineTimer) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = null;
     }
+  }
+
+  private finish(): void {
+    this.clearDeadline();
     runDoneStages(this.ctx, this.status, this.host.log);
     this.host.done(this);
     // The recorder of the generation the request started on.
@@ -399,6 +426,8 @@ export class Exchange implements ExchangeHandler, ClientWriterHost {
       upstreamMs: sent === 0 ? null : (this.upstreamEndAt || now) - sent,
       upstreamTtfbMs: sent === 0 || this.headAt === 0 ? null : this.headAt - sent,
       upstreamConnectMs: this.forwardAt === 0 ? null : (sent || now) - this.forwardAt,
+      cut: this.cut,
+      budgetLeftMs: this.forwardAt === 0 ? undefined : Math.max(0, this.deadlineAt - (this.deadlineIsTotal || this.headAt === 0 ? now : this.headAt)),
       stages: ctx.stageMs,
       span: ctx.span,
     };

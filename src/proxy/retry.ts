@@ -3,6 +3,9 @@ import type { Attempt, Outcome, Upstream } from '../upstream/upstream.js';
 import type { UpstreamTarget } from '../upstream/upstream-target.js';
 
 /** Methods a request may be sent again for (RFC 9110 §9.2.2). */
+/** Skips no target, and (not being null) does not count as a new request for the retry budget. */
+const NONE_TRIED: readonly UpstreamTarget[] = [];
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /**
@@ -55,14 +58,15 @@ export class RetryPolicy {
 
   /**
    * After a failed try (settled) with nothing sent to the client: the next
-   * try, on another target, when it is safe (the body is at hand; any method
+   * try, on another target (or the same one with retries.sameTarget), when it is safe (the body is at hand; any method
    * if the request never left, idempotent ones otherwise), there is one, and
    * the attempts and the upstream's retry budget allow it. Null: answer the failure.
    */
   next(failedOn: UpstreamTarget, unsent: boolean, bodyAtHand: boolean): Attempt | null {
     if (!bodyAtHand || !(unsent || IDEMPOTENT.has(this.method))) return null;
     (this.tried ??= []).push(failedOn);
-    const next = this.upstream.begin(this.key, this.tried);
+    // Another target; the same one only when the upstream allows it (retries.sameTarget).
+    const next = this.upstream.begin(this.key, this.tried) ?? (this.upstream.retrySameTarget ? this.upstream.begin(this.key, NONE_TRIED) : null);
     if (next === null) return null;
     if (!this.upstream.mayRetry(this.attempts)) {
       this.upstream.end(next, null);

@@ -22,6 +22,11 @@ import { BucketTable, hashKey, type Bucket, type TableStats } from './table.js';
  *   replaced; when a member is removed (about 1 s of silence by default) its
  *   keys move to the others with the state they last heard, so its share
  *   returns to them;
+ * - a key new to the cluster is decided on a share of its burst (burst /
+ *   members) until the members agree on it: a non-owner until it hears the
+ *   owner's state for it, the owner for `syncMs` after it first saw the key,
+ *   so a burst spread over N members at once admits about the burst, not N
+ *   bursts (each member deciding alone on a full bucket);
  * - a member cut off from every peer it had (the channel is cut, or all the
  *   others died) decides on its fair share, limit / members last seen, for
  *   `fallbackForgetMs`; `metrics().isolated` and `fallbackDecisions` show it.
@@ -110,6 +115,9 @@ export class DistributedLimiter {
   private changedList: Bucket[] = [];
   private timer: NodeJS.Timeout | null = null;
   private share = 1;
+  /** New keys decided on a share of their burst until synchronized (bounded; see check()). */
+  private readonly unsynced = new Map<Bucket, { since: number; admitted: number }>();
+  private readonly syncMs: number;
   private peak = 1;
   private lastHadPeers = 0;
   private readonly m = {
@@ -134,6 +142,8 @@ export class DistributedLimiter {
     this.table = new BucketTable({ shards: options.shards ?? 64, maxEntries: options.maxEntries ?? 1_000_000, clock: this.clock });
     this.flushMs = options.flushMs ?? 50;
     this.staleOwnerMs = options.staleOwnerMs ?? 300;
+    // A non-owner reports within one flush and the owner answers within the next: three leave margin.
+    this.syncMs = 3 * this.flushMs + 50;
     this.fallbackForgetMs = options.fallbackForgetMs ?? 60_000;
     this.maxDebtFactor = options.maxDebtFactor ?? 3;
     this.maxDatagramsPerFlush = options.maxDatagramsPerFlush ?? 48;
@@ -213,7 +223,19 @@ export class DistributedLimiter {
       if (this.share !== 1) scale = this.share;
       else if (b.owner !== '' && now - g.lastHeard(b.owner) > this.staleOwnerMs) scale = 1 / g.live().length;
     }
-    const d = evaluate(b.tats, policy.limits, cost, now, !dryRun, newDecision(), scale);
+    const early = g !== null && scale === 1 ? this.earlyShare(b, now, g.owners().length) : null;
+    const d = evaluate(b.tats, policy.limits, cost, now, !dryRun && early === null, newDecision(), scale);
+    if (early !== null && d.allowed) {
+      // A key the members have not agreed on yet: this member's share of the burst at most.
+      if (early.admitted + cost > earlyCap(policy, g!.owners().length)) {
+        d.allowed = false;
+        d.remaining = 0;
+        d.retryAfterMs = this.syncMs;
+      } else if (!dryRun) {
+        evaluate(b.tats, policy.limits, cost, now, true, d, 1);
+        early.admitted += cost;
+      }
+    }
     if (dryRun) return d;
     this.m.decisions++;
     if (scale !== 1) this.m.fallbackDecisions++;
@@ -234,6 +256,25 @@ export class DistributedLimiter {
     return d;
   }
 
+  /**
+   * The early-share record of a bucket the members have not agreed on, or null
+   * once they have. A bucket no member has used (every TAT 0) starts one when
+   * there are other members; the owner's ends after syncMs, a non-owner's when
+   * the owner's state for the key arrives (onState).
+   */
+  private earlyShare(b: Bucket, now: number, members: number): { since: number; admitted: number } | null {
+    let e = this.unsynced.size === 0 ? undefined : this.unsynced.get(b);
+    if (e === undefined) {
+      if (members < 2 || !neverUsed(b.tats) || this.unsynced.size >= MAX_UNSYNCED) return null;
+      this.unsynced.set(b, (e = { since: now, admitted: 0 }));
+    }
+    if (now - e.since > (b.owner === '' ? this.syncMs : this.syncMs * 10)) {
+      this.unsynced.delete(b); // the owner's window is over; a non-owner never answered is not held forever
+      return null;
+    }
+    return e;
+  }
+
   // --- batching -------------------------------------------------------------
 
   /** Sends pending hits to owners and changed state to peers (runs every flushMs). */
@@ -242,6 +283,7 @@ export class DistributedLimiter {
     if (!g) return;
     const now = this.clock.now();
     this.updateIsolation(now);
+    if (this.unsynced.size > 0) for (const [b, e] of this.unsynced) if (now - e.since > this.syncMs * 10) this.unsynced.delete(b);
     this.flushHits(g);
     this.flushState(g, now);
   }
@@ -396,6 +438,7 @@ export class DistributedLimiter {
       this.m.statesReceived++;
       const key = e[0];
       const b = this.table.getOrCreate(key, hashKey(key), policy);
+      this.unsynced.delete(b); // the owner has spoken for this key
       for (let i = 0; i < offsets.length; i++) {
         const off = offsets[i];
         if (typeof off !== 'number' || !(off >= 0) || off > 1e12) continue;
@@ -417,6 +460,25 @@ export class DistributedLimiter {
       table: this.table.stats(),
     };
   }
+}
+
+/** Buckets held on an early share at once; beyond, new keys are decided as before (full bucket). */
+const MAX_UNSYNCED = 100_000;
+
+function neverUsed(tats: number[]): boolean {
+  for (let i = 0; i < tats.length; i++) if (tats[i] !== 0) return false;
+  return true;
+}
+
+/** Units one of `members` may admit on a key before they agree on it: its share of the smallest burst, at least one. */
+function earlyCap(policy: Policy, members: number): number {
+  let cap = Infinity;
+  for (const l of policy.limits) {
+    const burst = Math.floor(l.toleranceMs / l.intervalMs + 1e-9);
+    const share = Math.max(1, Math.floor(burst / members));
+    if (share < cap) cap = share;
+  }
+  return cap;
 }
 
 /** The process's rate limiter (buckets shared with the other members over gossip). */

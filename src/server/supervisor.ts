@@ -9,6 +9,7 @@ import { renderPrometheus } from '../observe/prometheus.js';
 import { AlertRing } from '../admin/alerts.js';
 import { LiveView } from '../admin/live.js';
 import { redactConfig } from '../admin/redact.js';
+import { configSchema } from '../config/schema.js';
 import { AdminServer, type ReloadOutcome } from '../admin/server.js';
 import { buildStats, type ProcessState } from '../admin/stats.js';
 import { FAMILY } from '../admin/names.js';
@@ -131,14 +132,18 @@ export class Supervisor {
         metrics: async () => renderPrometheus(this.withSupervisorFamilies(await this.freshMerged())),
         // /stats reads the same three histogram families as the live view.
         stats: async () => this.stats(await this.freshMerged(LIVE_HISTOGRAMS)),
-        config: () => redactConfig(this.config),
+        // Redacted by what the schema says is secret; with the generation it is (0: as started).
+        config: () => ({ generation: this.generation, config: redactConfig(this.config, configSchema) }),
         reload: () => this.reload('admin API'),
         hello: () => ({ windows: this.live.windows(), alerts: this.alerts.list(), processes: this.processState(), upstreams: upstreamSummary(this.merger.merged(LIVE_HISTOGRAMS), this.config) }),
       },
     });
     this.adminUrl = this.admin.listen().then(
       (url) => {
-        log.info({ admin: url, loopback: /^http:\/\/(127\.|\[::1\])/.test(url) }, 'admin listener up (bearer token required; see README)');
+        const loopback = /^http:\/\/(127\.|\[::1\])/.test(url);
+        log.info({ admin: url, loopback }, 'admin listener up (bearer token required; see README)');
+        // Plain HTTP: the token and every answer cross the network in clear.
+        if (!loopback) log.warn({ admin: url }, 'admin listener bound to a non-loopback address over plain HTTP: put TLS in front of it or bind it to 127.0.0.1 (ZTGATE_ADMIN_ADDR)');
         return url;
       },
       (err: NodeJS.ErrnoException) => {

@@ -277,7 +277,8 @@ export class UpstreamConnection {
   private fail(error: GatewayError): void {
     const handler = this.handler;
     const unsent = this.phase === Phase.Connecting;
-    const replayable = this.served > 1 && !this.receivedAny && !unsent;
+    // Only a close or reset of a reused socket is the keep-alive race; after a timeout the service had the request.
+    const replayable = this.served > 1 && !this.receivedAny && !unsent && error.kind !== Errors.UPSTREAM_TIMEOUT;
     this.handler = null;
     this.destroy();
     handler?.onError(error, replayable, unsent);

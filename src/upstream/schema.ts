@@ -99,6 +99,7 @@ const retries = {
   properties: {
     /** Extra attempts after the first, each on another target. */
     attempts: { ...int(0, 5, 1), description: 'Extra tries after the first, each on a target this request has not tried; 0 turns retries off.' },
+    sameTarget: { type: 'boolean', default: false, description: 'Whether a retry may go back to the target that just failed when no other target can take it (off: a request reaches each target once, besides the one replay of a reused keep-alive connection the service closed before answering).' },
     /** Retries stay under budgetRatio × requests over budgetWindowMs, plus budgetMinRetries. */
     budgetRatio: { ...ratio(0.2), description: 'Retries may add at most this share (0 to 1) of the upstream\'s requests over `budgetWindowMs`, so retries cannot multiply an outage.' },
     budgetMinRetries: { ...int(0, 10_000, 3), description: 'Retries always allowed per window on top of `budgetRatio`, so a quiet upstream can still retry.' },

@@ -61,6 +61,8 @@ export interface CircuitBreakerConfig {
 
 export interface RetryConfig {
   attempts: number;
+  /** A retry may go back to the target that failed when no other can take it. */
+  sameTarget?: boolean;
   budgetRatio: number;
   budgetMinRetries: number;
   budgetWindowMs: number;

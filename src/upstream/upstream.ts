@@ -11,6 +11,10 @@ import { HealthChecker } from './health-check.js';
 import { TargetPool } from './pool.js';
 import { RetryBudget } from './retry-budget.js';
 import { parseTarget } from './target.js';
+import { ThrottledWarn, type WarnSink } from '../core/throttled-warn.js';
+
+/** Repeated operational warnings of an upstream (one per request when every target is down) are logged once per this. */
+export const UPSTREAM_WARN_INTERVAL_MS = 5000;
 import { targetTlsOptions, upstreamTlsOptions } from './tls.js';
 import { UpstreamTarget, type TargetHealth } from './upstream-target.js';
 
@@ -64,10 +68,14 @@ export class Upstream {
   /** Kept for callers that walk the pools (reload, tests). */
   readonly pools: readonly TargetPool[];
   readonly maxAttempts: number;
+  /** A retry may go back to the target that failed (retries.sameTarget). */
+  readonly retrySameTarget: boolean;
   private readonly balancer: Balancer;
   private readonly budget: RetryBudget;
   private readonly checkers: HealthChecker[] = [];
   private readonly maxEjected: number;
+  private capWarn: ThrottledWarn | null = null;
+  private noTargetWarn: ThrottledWarn | null = null;
   private readonly log: Logger | null;
   private readonly metrics: UpstreamMetrics | null;
   /** State of the pick in progress, read by `usable` (one closure for every pick). */
@@ -88,6 +96,7 @@ export class Upstream {
     });
     this.pools = this.targets.map((t) => t.pool);
     this.maxAttempts = 1 + config.retries.attempts;
+    this.retrySameTarget = config.retries.sameTarget === true;
     this.budget = new RetryBudget(config.retries);
     this.maxEjected = Math.floor((this.targets.length * config.outlierDetection.maxEjectedPercent) / 100);
     const b = config.balancer;
@@ -146,6 +155,14 @@ export class Upstream {
     if (target.outlier.onResult(status, connectFailed) && !target.outlier.ejected) this.eject(target, t, connectFailed);
   }
 
+  /**
+   * A request found no target to take it: logged once per interval with the
+   * count (every request's access line still has its 503).
+   */
+  warnNoTarget(log: WarnSink, fields: Record<string, unknown>): void {
+    (this.noTargetWarn ??= new ThrottledWarn(log, 'Every target of the upstream is down', UPSTREAM_WARN_INTERVAL_MS)).hit({ upstream: this.name, ...fields });
+  }
+
   /** Whether this request may be tried again: attempts left and the upstream's retry budget allows it. */
   mayRetry(attemptsSoFar: number): boolean {
     if (attemptsSoFar >= this.maxAttempts) return false;
@@ -178,7 +195,7 @@ export class Upstream {
     // the client more than the gateway's 503 would.
     const cap = connectFailed ? Math.max(1, this.maxEjected) : this.maxEjected;
     if (ejected >= cap) {
-      this.log?.warn({ upstream: this.name, target: target.url, why, ejected, maxEjected: this.maxEjected }, 'upstream target not ejected: ejection cap reached');
+      if (this.log) (this.capWarn ??= new ThrottledWarn(this.log, 'upstream target not ejected: ejection cap reached', UPSTREAM_WARN_INTERVAL_MS)).hit({ upstream: this.name, target: target.url, why, ejected, maxEjected: this.maxEjected });
       return;
     }
     const ms = target.outlier.eject(t);

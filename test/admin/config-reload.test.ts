@@ -57,7 +57,8 @@ t.test('ready, redacted config, reload bad then good', async (t) => {
   for (const secret of [INLINE_CREDENTIAL, HOOK_PATH_SECRET, WEBHOOK_ENV, 'webhook-hmac-secret-value', a.token]) {
     t.notOk(text.includes(secret), `/config does not show ${secret.slice(0, 12)}…`);
   }
-  const routes = shown.json().routes;
+  t.equal(shown.json().generation, 0, 'the generation it runs');
+  const routes = shown.json().config.routes;
   t.equal(routes[0].name, 'first', 'the rest of the config is there');
   t.equal(routes[0].stages.find((s: { type: string }) => s.type === 'headers').request.set['x-upstream-auth'], '[redacted]');
 
@@ -83,7 +84,9 @@ t.test('ready, redacted config, reload bad then good', async (t) => {
   t.match(good.json(), { outcome: 'applied', generation: 1 });
   t.equal(good.json().processes.length, 2, 'both processes answered');
   t.ok(good.json().processes.every((p: { ok: boolean }) => p.ok));
-  t.equal((await a.call('/config')).json().routes[0].name, 'second', '/config shows the running config');
+  const after = (await a.call('/config')).json();
+  t.equal(after.config.routes[0].name, 'second', '/config shows the running config');
+  t.ok(after.generation >= 1, 'and its new generation');
   t.equal((await fetch(`${a.gw.url}/now`)).status, 200);
   const stats = (await a.call('/stats')).json();
   t.equal(stats.processes.configGeneration, 1);

@@ -4,6 +4,7 @@ import { isMetricsSnapshot, MetricsMerger } from '../../src/observe/metrics-merg
 import { escapeLabelValue, renderPrometheus } from '../../src/observe/prometheus.js';
 import { LiveView } from '../../src/admin/live.js';
 import { redactConfig, REDACTED } from '../../src/admin/redact.js';
+import { configSchema } from '../../src/config/schema.js';
 import { AlertRing, ALERT_RING_SIZE } from '../../src/admin/alerts.js';
 import { parseExposition } from './exposition.js';
 
@@ -90,22 +91,35 @@ t.test('snapshots of the wrong shape are refused', async (t) => {
   t.ok(isMetricsSnapshot(new Metrics().snapshot()));
 });
 
-t.test('config redaction: secret refs, secret-named fields, JWK private parts, URL passwords, webhook URLs', async (t) => {
+t.test('config redaction by the schema: secret refs and writeOnly values hidden, settings shown; JWK private parts, URL passwords, webhook URLs', async (t) => {
   const out = JSON.stringify(
-    redactConfig({
-      a: { hmacSecret: { env: 'HMAC_ENV' }, passphrase: { file: '/etc/pass' } },
-      stages: [{ type: 'headers', request: { set: { authorization: 'Bearer s3cr3t-inline', 'x-api-key': 'k3y-inline' } } }],
-      jwks: [{ kty: 'oct', k: 'symmetric-secret', kid: 'one' }],
-      url: 'https://user:pa55word@example.com/x',
-      alerts: { webhook: { url: 'https://hooks.example.com/services/T0/B0/hooksecret' } },
-      plain: 'visible',
-    }),
+    redactConfig(
+      {
+        identity: { issuers: [{ name: 'i', issuer: 'https://id.example', hmacSecret: { env: 'HMAC_ENV' }, maxTokenAgeSec: 600 }] },
+        listeners: [{ name: 'l', port: 1, tls: { certificates: [{ cert: '/c.pem', key: '/k.pem', passphrase: { file: '/etc/pass' } }] } }],
+        routes: [
+          {
+            name: 'r',
+            stages: [
+              { type: 'headers', request: { set: { authorization: 'Bearer s3cr3t-inline', 'x-api-key': 'k3y-inline' } } },
+              { type: 'rate-limit', limits: [{ rate: '1/s', key: ['header:x-tenant'] }] },
+            ],
+          },
+        ],
+        jwks: [{ kty: 'oct', k: 'symmetric-secret', kid: 'one' }],
+        url: 'https://user:pa55word@example.com/x',
+        alerts: { maxKeys: 5000, webhook: { url: 'https://hooks.example.com/services/T0/B0/hooksecret' } },
+        plain: 'visible',
+      },
+      configSchema as Record<string, unknown>,
+    ),
   );
   for (const secret of ['HMAC_ENV', '/etc/pass', 's3cr3t-inline', 'k3y-inline', 'symmetric-secret', 'pa55word', 'hooksecret']) {
     t.notOk(out.includes(secret), `${secret} is not shown`);
   }
   t.ok(out.includes(REDACTED));
   t.ok(out.includes('visible'), 'other values stay');
+  for (const shown of ['"maxTokenAgeSec":600', '"key":["header:x-tenant"]', '"maxKeys":5000', '"kid":"one"']) t.ok(out.includes(shown), `${shown} is a setting: shown`);
   t.ok(out.includes('https://hooks.example.com/'), 'the webhook host stays');
 });
 

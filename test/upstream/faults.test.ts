@@ -127,8 +127,9 @@ t.test('all targets down: one 502 while they fail, then 503 ZTG_NO_HEALTHY_UPSTR
   await assertProblem(t, gw, first, 502, 'ZTG_UPSTREAM_CONNECT');
   const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => send(port, `/down/burst-${i}`)));
   t.same([...new Set(burst.map((r) => r.status))], [503], 'every request of the burst is refused');
-  const line = await assertProblem(t, gw, burst[0], 503, 'ZTG_NO_HEALTHY_UPSTREAM');
-  t.match(String(line.reason), /upstream "down"/, 'the log line names the upstream');
+  await assertProblem(t, gw, burst[0], 503, 'ZTG_NO_HEALTHY_UPSTREAM');
+  const line = await gw.waitForLog((l) => l.msg === 'Every target of the upstream is down' && l.upstream === 'down');
+  t.match(String(line.reason), /upstream "down"/, 'the warn line names the upstream');
   await stillServing(t);
 });
 
