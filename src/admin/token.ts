@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkAdminToken, type AdminEnv } from '../config/env.js';
-import { fileProblem } from '../util/file-error.js';
+import { fileProblem } from '../core/file-error.js';
 
 export interface AdminToken {
   token: string;

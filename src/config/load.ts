@@ -5,7 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { configSchema } from './schema.js';
 import { describeSchemaError, didYouMean } from './describe-error.js';
-import { fileProblem } from '../util/file-error.js';
+import { fileProblem } from '../core/file-error.js';
 import { schemaValidator as validatorFor } from './schema-validator.js';
 import type { GatewayConfig } from './types.js';
 import { resolveSecret, resolveSecretFiles, unreadableSecrets } from '../core/secrets.js';

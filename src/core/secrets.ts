@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileProblem } from '../util/file-error.js';
+import { fileProblem } from './file-error.js';
 
 /** A secret is never required inline: it comes from the environment or a file. */
 export type SecretRef = { env: string } | { file: string };
