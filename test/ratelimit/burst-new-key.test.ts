@@ -5,33 +5,12 @@
  */
 import t from 'tap';
 import { makeLimit, type Policy } from '../../src/ratelimit/gcra.js';
-import { Gossip } from '../../src/ratelimit/gossip.js';
-import { DistributedLimiter } from '../../src/ratelimit/limiter.js';
+import { gossipCluster } from './gossip-cluster.js';
 
 const SECRET = 'burst-test-secret-0123456789abcd';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function cluster(n: number) {
-  const opts = { host: '127.0.0.1', secret: SECRET, intervalMs: 50, suspectAfterMs: 400, deadAfterMs: 400 };
-  const gossips: Gossip[] = [];
-  for (let i = 0; i < n; i++) {
-    const g = new Gossip({ ...opts, port: 0, seeds: gossips.length ? [`127.0.0.1:${gossips[0].address()!.port}`] : [] });
-    await g.start();
-    gossips.push(g);
-  }
-  const limiters = gossips.map((gossip) => new DistributedLimiter({ gossip, shards: 8 }));
-  for (const l of limiters) l.start();
-  const end = Date.now() + 8000;
-  while (!gossips.every((g) => g.owners().length === n) && Date.now() < end) await sleep(25);
-  return {
-    limiters,
-    met: gossips.every((g) => g.owners().length === n),
-    async close() {
-      for (const l of limiters) l.stop();
-      await Promise.all(gossips.map((g) => g.stop()));
-    },
-  };
-}
+const cluster = (n: number) => gossipCluster(n, SECRET);
 
 // 100 a day with a burst of 20: over the test, the allowance is the burst (a second refills 0.001).
 const policy: Policy = { id: 'daily', limits: [makeLimit('daily', 100, 86_400_000, 20)] };
@@ -41,7 +20,7 @@ for (const members of [2, 3]) {
   t.test(`${members} members: 40 requests at once on a new key, 40 a second later → at most the allowance x 1.1`, async (t) => {
     const c = await cluster(members);
     t.teardown(() => c.close());
-    t.ok(c.met, 'the members met');
+    t.ok(c.ok, 'the members met');
     for (const l of c.limiters) l.register(policy);
     const runs: number[] = [];
     for (let run = 0; run < 3; run++) {

@@ -1,43 +1,13 @@
 import t from 'tap';
 import { makeLimit, ManualClock, type Policy } from '../../src/ratelimit/gcra.js';
-import { Gossip } from '../../src/ratelimit/gossip.js';
 import { DistributedLimiter, rendezvous } from '../../src/ratelimit/limiter.js';
 import { hashKey } from '../../src/ratelimit/table.js';
+import { eventually, gossipCluster } from './gossip-cluster.js';
 
 const SECRET = 'limiter-test-secret-0123456789';
 
-async function eventually(check: () => boolean, timeoutMs = 8000, stepMs = 25): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  return check();
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function cluster(n: number) {
-  const opts = { host: '127.0.0.1', secret: SECRET, intervalMs: 50, suspectAfterMs: 400, deadAfterMs: 400 };
-  const gossips: Gossip[] = [];
-  for (let i = 0; i < n; i++) {
-    const g = new Gossip({ ...opts, port: 0, seeds: gossips.length ? [`127.0.0.1:${gossips[0].address()!.port}`] : [] });
-    await g.start();
-    gossips.push(g);
-  }
-  const limiters = gossips.map((gossip) => new DistributedLimiter({ gossip, shards: 8 }));
-  for (const l of limiters) l.start();
-  const ok = await eventually(() => gossips.every((g) => g.owners().length === n));
-  return {
-    gossips,
-    limiters,
-    ok,
-    async close() {
-      for (const l of limiters) l.stop();
-      await Promise.all(gossips.map((g) => g.stop()));
-    },
-  };
-}
+const cluster = (n: number) => gossipCluster(n, SECRET);
 
 /** Runs `perMember` checks per second on each limiter for `ms`; returns admissions per limiter. */
 async function load(limiters: DistributedLimiter[], key: string, policy: Policy, perMember: number, ms: number, alive: () => boolean[] = () => limiters.map(() => true)) {
