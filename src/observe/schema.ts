@@ -33,6 +33,21 @@ export const observeSchema = {
         sample: { ...accessLogSchema.properties.sample, default: 1 },
       },
     },
+    otlpMetrics: {
+      description:
+        'Export OpenTelemetry\'s HTTP server metric, `http.server.request.duration` (seconds, by `http.route`, `http.request.method` and `http.response.status_code`), to a collector over OTLP/HTTP (JSON), as a cumulative histogram with the default buckets of the semantic conventions.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['endpoint'],
+      properties: {
+        endpoint: { type: 'string', pattern: '^https?://', description: 'OTLP/HTTP metrics URL, e.g. http://127.0.0.1:4318/v1/metrics.' },
+        headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: { ...secretRef, description: 'Value of the header.' }, description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.' },
+        serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate', description: 'The `service.name` resource attribute of the exported metric.' },
+        intervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 60_000, description: 'Milliseconds between exports; each carries the counts since the process (or the config generation) started.' },
+        timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000, description: 'Milliseconds an export request may take; a failed one is logged (once a minute) and its counts go with the next export.' },
+        maxSeries: { type: 'integer', minimum: 1, maximum: 100_000, default: 2000, description: 'Most route, method and status combinations kept per process; beyond them requests count under the route `_other`.' },
+      },
+    },
     tracing: {
       description: 'W3C trace context: a `traceparent` is passed upstream on every request, and spans are exported when `otlp` is set.',
       type: 'object',
@@ -74,6 +89,15 @@ export interface AccessLogPolicy {
 export interface ObserveConfig {
   metrics: boolean;
   accessLog: AccessLogPolicy;
+  otlpMetrics?: {
+    endpoint: string;
+    /** Header values are secrets (a collector's API key). */
+    headers: Record<string, SecretRef>;
+    serviceName: string;
+    intervalMs: number;
+    timeoutMs: number;
+    maxSeries: number;
+  };
   tracing: {
     sample: number;
     otlp?: {

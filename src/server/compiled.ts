@@ -19,7 +19,8 @@ import type { RequestObserver } from '../observe/request-record.js';
 import { RequestRecorder } from '../observe/recorder.js';
 import { scrubString } from '../protect/log-scrub.js';
 import { OtlpExporter } from '../observe/otlp.js';
-import { resolveSecret } from '../core/secrets.js';
+import { OtlpMetricsExporter } from '../observe/otlp-metrics.js';
+import { resolveSecret, type SecretRef } from '../core/secrets.js';
 import { STATE_STORE, type StateStore } from '../state/store.js';
 
 /** What lives as long as the process, across config generations. */
@@ -66,6 +67,7 @@ export class CompiledConfig {
   /** Share of new traces sampled (0 without a trace collector). */
   readonly traceSample: number;
   private readonly exporter: OtlpExporter | null;
+  private readonly metricsExporter: OtlpMetricsExporter | null;
 
   private constructor(
     readonly source: GatewayConfig,
@@ -88,20 +90,18 @@ export class CompiledConfig {
     const otlp = source.observe.tracing.otlp;
     this.traceSample = otlp ? source.observe.tracing.sample : 0;
     if (otlp) {
-      const headers: Record<string, string> = {};
-      for (const [name, ref] of Object.entries(otlp.headers)) {
-        try {
-          headers[name] = resolveSecret(ref);
-        } catch (err) {
-          throw new Error(`observe.tracing.otlp.headers.${name}: ${(err as Error).message}`);
-        }
-      }
+      const headers = resolveHeaders(otlp.headers, 'observe.tracing.otlp.headers');
       const spans = services.metrics.counter('ztgate_trace_spans_total', 'Spans sent to the trace collector, by outcome.', ['outcome']);
       this.exporter = new OtlpExporter({ ...otlp, headers }, services.log, spans);
       this.recorder.addObserver(this.exporter);
     } else {
       this.exporter = null;
     }
+    const otlpMetrics = source.observe.otlpMetrics;
+    this.metricsExporter = otlpMetrics
+      ? new OtlpMetricsExporter({ ...otlpMetrics, headers: resolveHeaders(otlpMetrics.headers, 'observe.otlpMetrics.headers') }, services.log)
+      : null;
+    if (this.metricsExporter) this.recorder.addObserver(this.metricsExporter);
     const upstreams = new Map<string, Upstream>();
     for (const u of source.upstreams) upstreams.set(u.name, new Upstream(u, services));
     this.upstreams = upstreams;
@@ -156,6 +156,7 @@ export class CompiledConfig {
     if (this.identity && this.identity !== next?.identity) void this.identity.close();
     // Spans of requests still in flight on this generation are dropped; what waits is sent.
     void this.exporter?.close();
+    void this.metricsExporter?.close();
   }
 }
 
@@ -197,4 +198,17 @@ function compileRoute(
 
 export function listenerInfo(l: ListenerConfig): ListenerInfo {
   return { name: l.name, segment: l.segment, scheme: l.tls ? 'https' : 'http', mtls: !!l.tls?.clientCa };
+}
+
+/** A collector's header values, read from their secret references; a bad one names its place. */
+function resolveHeaders(refs: Record<string, SecretRef>, at: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(refs)) {
+    try {
+      headers[name] = resolveSecret(ref);
+    } catch (err) {
+      throw new Error(`${at}.${name}: ${(err as Error).message}`);
+    }
+  }
+  return headers;
 }
