@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from './log.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 
@@ -38,6 +39,8 @@ interface Series {
 export class OtlpMetricsExporter implements RequestObserver {
   private readonly series = new Map<string, Series>();
   private readonly startNs = BigInt(Date.now()) * 1_000_000n;
+  /** Each process (and config generation) is its own cumulative stream: a collector adds them up. */
+  private readonly instanceId = randomUUID();
   private readonly timer: NodeJS.Timeout;
   private sending = false;
   private lastComplaint = 0;
@@ -123,7 +126,12 @@ export class OtlpMetricsExporter implements RequestObserver {
     return {
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: this.config.serviceName } }] },
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: this.config.serviceName } },
+              { key: 'service.instance.id', value: { stringValue: this.instanceId } },
+            ],
+          },
           scopeMetrics: [
             {
               scope: { name: 'ztgate' },

@@ -26,13 +26,16 @@ interface Metric {
 }
 
 t.test('http.server.request.duration reaches the collector, by route, method and status', async (t) => {
-  const posted: { headers: Record<string, unknown>; metrics: Metric[] }[] = [];
+  const posted: { headers: Record<string, unknown>; metrics: Metric[]; resource: Record<string, string | undefined> }[] = [];
   const collector = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { resourceMetrics: { scopeMetrics: { metrics: Metric[] }[] }[] };
-      posted.push({ headers: req.headers, metrics: body.resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics)) });
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeMetrics: { metrics: Metric[] }[] }[];
+      };
+      const resource = Object.fromEntries(body.resourceMetrics[0]!.resource.attributes.map((a) => [a.key, a.value.stringValue]));
+      posted.push({ headers: req.headers, resource, metrics: body.resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics)) });
       res.writeHead(200).end();
     });
   });
@@ -72,4 +75,6 @@ t.test('http.server.request.duration reaches the collector, by route, method and
   t.same(attrs, { 'http.route': 'all', 'http.request.method': 'GET', 'http.response.status_code': '200' });
   t.equal(point(metric, 'DELETE')?.count, '1', 'another method, another series');
   t.equal(posted.at(-1)?.headers['x-collector-key'], 'k-123', "the collector's key, read from the environment");
+  t.equal(posted.at(-1)?.resource['service.name'], 'ztgate');
+  t.match(posted.at(-1)?.resource['service.instance.id'], /^[0-9a-f-]{36}$/, 'each process its own stream');
 });
