@@ -230,7 +230,8 @@ export class WebSocketSession {
     if (by !== 'client' && client) {
       // The upstream's own reason goes on when it sent one; ours is short and says nothing internal.
       const text = by === 'upstream' && Buffer.isBuffer(upstreamReason) ? upstreamReason : clientReason(clientCode);
-      client.end(clientCode, text);
+      // Mostly called from a ws event, outside any uWS callback: cork, as every late write to uWS.
+      client.cork(() => client.end(clientCode, text));
     }
     if (by !== 'upstream') closeUpstream(this.upstream, upstreamCode, upstreamReason);
     else if (this.upstream.readyState !== this.upstream.CLOSED) this.upstream.terminate();
