@@ -17,6 +17,15 @@ export const accessLogSchema = {
   },
 } as const;
 
+/** Extra headers of an OTLP export (traces or metrics): each value a secret. */
+const collectorHeaders = {
+  type: 'object',
+  default: {},
+  propertyNames: { pattern: '^[a-z0-9-]{1,64}$' },
+  additionalProperties: { ...secretRef, description: 'Value of the header.' },
+  description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.',
+} as const;
+
 export const observeSchema = {
   description: 'Metrics, access log and tracing.',
   type: 'object',
@@ -41,7 +50,7 @@ export const observeSchema = {
       required: ['endpoint'],
       properties: {
         endpoint: { type: 'string', pattern: '^https?://', description: 'OTLP/HTTP metrics URL, e.g. http://127.0.0.1:4318/v1/metrics.' },
-        headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: { ...secretRef, description: 'Value of the header.' }, description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.' },
+        headers: collectorHeaders,
         serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate', description: 'The `service.name` resource attribute of the exported metric.' },
         intervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 60_000, description: 'Milliseconds between exports; each carries the counts since the process (or the config generation) started.' },
         timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000, description: 'Milliseconds an export request may take; a failed one is logged (once a minute) and its counts go with the next export.' },
@@ -68,7 +77,7 @@ export const observeSchema = {
           required: ['endpoint'],
           properties: {
             endpoint: { type: 'string', pattern: '^https?://', description: 'OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces.' },
-            headers: { type: 'object', default: {}, propertyNames: { pattern: '^[a-z0-9-]{1,64}$' }, additionalProperties: { ...secretRef, description: 'Value of the header.' }, description: 'Extra request headers for the collector (lower-case names), such as an API key; each value is a secret.' },
+            headers: collectorHeaders,
             serviceName: { type: 'string', minLength: 1, maxLength: 128, default: 'ztgate', description: 'The `service.name` resource attribute of exported spans.' },
             maxBatch: { type: 'integer', minimum: 1, maximum: 10_000, default: 512, description: 'Most spans sent in one export request; a full batch is sent at once.' },
             flushMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000, description: 'Milliseconds a span may wait for its batch to fill before the batch is sent anyway.' },
